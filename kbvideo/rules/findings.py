@@ -1,0 +1,34 @@
+"""A Finding is one verdict of one rule on a timeline or a file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str  # stable short id scripts can rely on, e.g. "duration.max"
+    severity: str  # "error" | "warning" | "info"
+    message: str
+    values: dict[str, Any] = field(default_factory=dict)  # measured value, limit, ...
+    where: str | None = None  # scene id, "path:line", time code...
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rule": self.rule, "severity": self.severity, "message": self.message}
+        if self.where:
+            out["where"] = self.where
+        out.update(self.values)
+        return out
+
+
+def verdict(findings: Iterable[Finding]) -> str:
+    """'fail' if any error, 'warn' if any warning, else 'pass'."""
+    severities = {f.severity for f in findings}
+    if "error" in severities:
+        return "fail"
+    if "warning" in severities:
+        return "warn"
+    return "pass"
