@@ -1,0 +1,3 @@
+from kbvideo.cli import main
+
+main()
