@@ -1,0 +1,76 @@
+"""The stages in order: load → parse → probe → resolve → check. Each stage is its own module;
+this file only strings them together for the commands (plan, validate, render, batch)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kbvideo.errors import MediaError, Problem, SpecError
+from kbvideo.media.probe import MediaInfo, ProbeCache, probe_all
+from kbvideo.rules.contest import check_timeline
+from kbvideo.rules.findings import Finding
+from kbvideo.rules.profile import RulesProfile, load_profile
+from kbvideo.storyboard.load import load_yaml
+from kbvideo.storyboard.model import Storyboard
+from kbvideo.storyboard.validate import parse_storyboard
+from kbvideo.timeline.model import Timeline
+from kbvideo.timeline.resolve import resolve_timeline
+
+CACHE_DIR_NAME = ".kbvideo-cache"
+
+
+@dataclass(slots=True)
+class Plan:
+    storyboard_path: Path
+    project_root: Path
+    board: Storyboard
+    media: dict[str, MediaInfo]
+    timeline: Timeline
+    profile: RulesProfile
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def find_project_root(storyboard: Path) -> Path:
+    """The nearest folder above the storyboard holding both storyboards/ and assets/, else its own folder."""
+    folder = storyboard.resolve().parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / "storyboards").is_dir() and (candidate / "assets").is_dir():
+            return candidate
+    return folder
+
+
+def cache_dir(project_root: Path) -> Path:
+    configured = os.environ.get("KBVIDEO_CACHE_DIR")
+    return Path(configured) if configured else project_root / CACHE_DIR_NAME
+
+
+def probe_storyboard_media(board: Storyboard, cache: ProbeCache | None) -> dict[str, MediaInfo]:
+    """Probe every referenced file once; every broken file is reported at the line that uses it."""
+    media: dict[str, MediaInfo] = {}
+    problems: list[Problem] = []
+    for path, loc in board.media_refs().items():
+        try:
+            media.update(probe_all([str(path)], cache=cache))
+        except MediaError as exc:
+            problems.append(loc.problem(exc.message, exc.hint))
+    if problems:
+        raise SpecError(problems)
+    return media
+
+
+def plan_storyboard(path: str | Path, *, rules: str | None = None, root: str | Path | None = None,
+                    allow_outside: bool = False, use_cache: bool = True) -> Plan:
+    """Load, parse, probe, resolve and check one storyboard. Raises SpecError on any input problem."""
+    path = Path(path)
+    project_root = Path(root).resolve() if root else find_project_root(path)
+    node = load_yaml(path)
+    board = parse_storyboard(node, path, project_root, label=str(path), allow_outside=allow_outside)
+    cache = ProbeCache(cache_dir(project_root) / "probe") if use_cache else None
+    media = probe_storyboard_media(board, cache)
+    timeline = resolve_timeline(board, media)
+    profile = load_profile(rules or board.output.rules)
+    findings = check_timeline(timeline, profile)
+    return Plan(path, project_root, board, media, timeline, profile, findings, list(board.warnings))

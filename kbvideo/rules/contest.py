@@ -1,0 +1,145 @@
+"""Contest rules applied to a planned timeline, before anything is rendered. Pure."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from fractions import Fraction
+
+from kbvideo.rules.findings import Finding
+from kbvideo.rules.profile import RulesProfile
+from kbvideo.timecode import format_fps, format_seconds
+from kbvideo.timeline.model import FAMILY_FUNCTIONS, TextItem, Timeline
+
+
+def caption_cps(item: TextItem, fps: Fraction) -> float:
+    """Reading speed: characters (spaces included, newlines as one space) per second on screen."""
+    seconds = Fraction(item.duration) / fps
+    return len(" ".join(item.text.split())) / float(seconds) if seconds else math.inf
+
+
+def caption_lines(text: str, width: int) -> list[str]:
+    """Lines as a subtitle renderer would break them: written newlines kept, long lines wrapped."""
+    lines: list[str] = []
+    for part in text.splitlines() or [""]:
+        lines += textwrap.wrap(part, width, break_long_words=False) or [""]
+    return lines
+
+
+def length_verdict(frames: int, fps: Fraction, limit_seconds: float | None) -> str:
+    """'2:54.0 of 3:00 — 6.0 s left' or '3:04.2 — 4.2 s OVER'."""
+    seconds = Fraction(frames) / fps
+    if limit_seconds is None:
+        return format_seconds(seconds)
+    limit = Fraction(limit_seconds).limit_denominator(1000)
+    if seconds > limit:
+        over = seconds - limit
+        return f"{format_seconds(seconds)} — {_amount(over, fps)} OVER the {format_seconds(limit, 0)} limit"
+    return f"{format_seconds(seconds)} of {format_seconds(limit, 0)} — {_amount(limit - seconds, fps)} left"
+
+
+def _amount(seconds: Fraction, fps: Fraction) -> str:
+    frames = round(seconds * fps)
+    if frames < fps:
+        return f"{float(seconds):.3f} s ({frames} frame{'s' if frames != 1 else ''})"
+    return f"{float(seconds):.1f} s"
+
+
+def check_timeline(timeline: Timeline, profile: RulesProfile) -> list[Finding]:
+    findings: list[Finding] = []
+    fps = timeline.fps
+    seconds = float(Fraction(timeline.duration) / fps)
+    if profile.duration_max is not None and Fraction(timeline.duration) / fps > Fraction(profile.duration_max).limit_denominator(1000):
+        findings.append(Finding("duration.max", "error", length_verdict(timeline.duration, fps, profile.duration_max),
+                                {"measured": round(seconds, 3), "limit": profile.duration_max}))
+    if profile.duration_min is not None and seconds < profile.duration_min:
+        findings.append(Finding("duration.min", profile.duration_min_severity,
+                                f"{format_seconds(seconds)} is under the {format_seconds(profile.duration_min, 0)} the profile "
+                                f"expects: use more of the time", {"measured": round(seconds, 3), "limit": profile.duration_min}))
+    if profile.width and profile.height and (timeline.width, timeline.height) != (profile.width, profile.height):
+        findings.append(Finding("video.resolution", "error",
+                                f"planned {timeline.width}x{timeline.height}, the profile asks for {profile.width}x{profile.height}",
+                                {"measured": f"{timeline.width}x{timeline.height}", "limit": f"{profile.width}x{profile.height}"}))
+    if profile.fps and fps not in profile.fps:
+        allowed = ", ".join(format_fps(f) for f in profile.fps)
+        findings.append(Finding("video.fps", "error", f"planned {format_fps(fps)} fps; the profile allows {allowed}",
+                                {"measured": format_fps(fps), "limit": allowed}))
+    topics = {scene.topic for scene in timeline.scenes}
+    for topic in profile.topics_required:
+        if topic not in topics:
+            findings.append(Finding("topics.required", "error", f"no scene shows '{topic}', which the contest requires",
+                                    {"topic": topic}))
+    for topic in profile.topics_recommended:
+        if topic not in topics:
+            findings.append(Finding("topics.recommended", "info", f"no scene with topic '{topic}'", {"topic": topic}))
+    if profile.family_functions_all:
+        shown = {f for scene in timeline.scenes for f in scene.functions}
+        missing = [f for f in FAMILY_FUNCTIONS if f not in shown]
+        if missing:
+            findings.append(Finding("family_functions", profile.family_functions_all,
+                                    f"{len(missing)} of the eight family functions not shown: {', '.join(missing)}",
+                                    {"missing": missing}))
+    findings += _caption_findings(timeline, profile)
+    findings += _glyph_findings(timeline)
+    return findings
+
+
+def _caption_findings(timeline: Timeline, profile: RulesProfile) -> list[Finding]:
+    fps = timeline.fps
+    out: list[Finding] = []
+    captions = sorted((t for t in timeline.texts if t.kind == "caption"), key=lambda t: t.start)
+    for item in captions:
+        where = item.where or item.scene
+        seconds = float(Fraction(item.duration) / fps)
+        cps = caption_cps(item, fps)
+        if cps > profile.caption_max_cps:
+            out.append(Finding("captions.reading_speed", "warning",
+                               f"caption reads at {cps:.1f} characters/s (limit {profile.caption_max_cps:g}): "
+                               f"shorten it or give it more time", {"measured": round(cps, 1), "limit": profile.caption_max_cps,
+                                                                     "text": item.text}, where))
+        if seconds < profile.caption_min_duration:
+            out.append(Finding("captions.min_duration", "warning",
+                               f"caption is on screen {seconds:.2f} s (at least {profile.caption_min_duration:.2f} s)",
+                               {"measured": round(seconds, 3), "limit": profile.caption_min_duration}, where))
+        if seconds > profile.caption_max_duration:
+            out.append(Finding("captions.max_duration", "warning",
+                               f"caption stays {seconds:.1f} s (at most {profile.caption_max_duration:g} s): split it",
+                               {"measured": round(seconds, 3), "limit": profile.caption_max_duration}, where))
+        lines = caption_lines(item.text, profile.caption_max_chars_per_line)
+        longest = max(len(line) for line in lines)
+        if len(lines) > profile.caption_max_lines or longest > profile.caption_max_chars_per_line:
+            out.append(Finding("captions.lines", "warning",
+                               f"caption needs {len(lines)} lines of up to {profile.caption_max_chars_per_line} characters "
+                               f"(at most {profile.caption_max_lines}): shorten or split it",
+                               {"measured": len(lines), "limit": profile.caption_max_lines}, where))
+    for before, after in zip(captions, captions[1:]):
+        gap = after.start - before.end
+        if gap < profile.caption_min_gap_frames:
+            what = "overlaps the next one" if gap < 0 else f"is {gap} frame(s) before the next one"
+            out.append(Finding("captions.gap", "warning",
+                               f"caption {what} (at least {profile.caption_min_gap_frames} frames apart)",
+                               {"measured": gap, "limit": profile.caption_min_gap_frames}, before.where))
+    return out
+
+
+def _glyph_findings(timeline: Timeline) -> list[Finding]:
+    from kbvideo.render.graphics import missing_glyphs  # the font the renderer draws with
+
+    out = []
+    for item in timeline.texts:
+        missing = missing_glyphs(item.text + (item.subtext or ""), bold=item.kind != "caption")
+        if missing:
+            chars = " ".join(sorted(missing))
+            out.append(Finding("text.glyphs", "error",
+                               f"{item.kind} has characters the shipped font cannot draw: {chars}",
+                               {"missing": sorted(missing)}, item.where))
+    for shot in timeline.shots:
+        texts = [shot.title or "", shot.subtitle or ""]
+        if shot.chart:
+            texts += [shot.chart.title, shot.chart.unit, *shot.chart.labels]
+        missing = missing_glyphs("".join(texts), bold=True)
+        if missing:
+            out.append(Finding("text.glyphs", "error",
+                               f"{shot.kind} has characters the shipped font cannot draw: {' '.join(sorted(missing))}",
+                               {"missing": sorted(missing)}, shot.where))
+    return out

@@ -1,0 +1,161 @@
+"""The parsed storyboard: frozen dataclasses, positions kept for later messages.
+
+Times are `Time` values as written (seconds or frames); the timeline resolver turns them into
+frames at the output rate. Paths are absolute, already checked to stay inside the project.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from kbvideo.errors import Problem
+from kbvideo.timecode import Time
+from kbvideo.timeline.model import Chart
+
+
+@dataclass(frozen=True, slots=True)
+class Loc:
+    """Where something was written, to point at it later (e.g. an out point past the clip's end)."""
+
+    path: str
+    line: int
+    col: int
+    source_line: str | None = None
+
+    def problem(self, message: str, hint: str | None = None, severity: str = "error") -> Problem:
+        return Problem(self.path, self.line, self.col, message, hint, self.source_line, severity)
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, slots=True)
+class Kampung:
+    name: str
+    kelurahan: str | None = None
+    kecamatan: str | None = None
+    kota: str | None = None
+    kabupaten: str | None = None
+    provinsi: str | None = None
+    category: str = "kota"
+    year: int | None = None
+
+    def fields(self) -> dict[str, str]:
+        """Placeholders usable in text: {kampung.name}, {kampung.kelurahan}, ..."""
+        out: dict[str, str] = {}
+        for key in ("name", "kelurahan", "kecamatan", "kota", "kabupaten", "provinsi", "category", "year"):
+            value = getattr(self, key)
+            out[f"kampung.{key}"] = "" if value is None else str(value)
+        out["kampung.region"] = self.kota or self.kabupaten or ""
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    width: int = 1920
+    height: int = 1080
+    fps: Fraction = Fraction(30)
+    rules: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Music:
+    file: Path
+    volume: float
+    duck: bool
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class ShotSpec:
+    kind: str  # clip | still | card | chart
+    loc: Loc
+    source: Path | None = None
+    source_loc: Loc | None = None
+    in_point: Time | None = None
+    out_point: Time | None = None
+    out_loc: Loc | None = None
+    duration: Time | None = None
+    volume: float = 1.0
+    fit: str = "contain"
+    fill: str = "blur"
+    motion: str = "none"
+    color: str = "#0b5d3b"
+    title: str | None = None
+    subtitle: str | None = None
+    chart: Chart | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimedText:
+    text: str
+    loc: Loc
+    at: Time | None = None  # None: spread evenly over the scene (captions)
+    duration: Time | None = None
+    subtext: str | None = None  # lower third role
+
+
+@dataclass(frozen=True, slots=True)
+class NarrationSpec:
+    file: Path
+    loc: Loc
+    at: Time = Time(seconds=Fraction(0))
+    volume: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionSpec:
+    kind: str = "cut"
+    duration: Time = Time(seconds=Fraction(0))
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scene:
+    id: str
+    topic: str
+    loc: Loc
+    functions: tuple[str, ...] = ()
+    title: TimedText | None = None
+    shots: tuple[ShotSpec, ...] = ()
+    captions: tuple[TimedText, ...] = ()
+    lower_thirds: tuple[TimedText, ...] = ()
+    narration: NarrationSpec | None = None
+    transition: TransitionSpec = TransitionSpec()
+
+
+@dataclass(frozen=True, slots=True)
+class Storyboard:
+    path: Path
+    project_root: Path
+    kampung: Kampung
+    output: Output
+    scenes: tuple[Scene, ...]
+    music: Music | None = None
+    schema_version: int = 1
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
+
+    def media_paths(self) -> tuple[Path, ...]:
+        paths: list[Path] = []
+        for scene in self.scenes:
+            paths += [shot.source for shot in scene.shots if shot.source is not None]
+            if scene.narration:
+                paths.append(scene.narration.file)
+        if self.music:
+            paths.append(self.music.file)
+        return tuple(dict.fromkeys(paths))
+
+    def media_refs(self) -> dict[Path, Loc]:
+        """Each media path with the first place that refers to it."""
+        refs: dict[Path, Loc] = {}
+        for scene in self.scenes:
+            for shot in scene.shots:
+                if shot.source is not None:
+                    refs.setdefault(shot.source, shot.source_loc or shot.loc)
+            if scene.narration:
+                refs.setdefault(scene.narration.file, scene.narration.loc)
+        if self.music:
+            refs.setdefault(self.music.file, self.music.loc)
+        return refs

@@ -1,0 +1,621 @@
+"""YNode tree → Storyboard, reporting every problem at once with its line, column and a hint.
+
+Field tables name every key a mapping may hold; unknown keys get "did you mean". Text fields must
+be YAML strings (an unquoted `no`, `on` or `1:30` is caught, never rendered as False or 90).
+Asset paths are resolved against the storyboard's folder and must stay inside the project root.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Callable
+
+from kbvideo.errors import Problem, SpecError
+from kbvideo.storyboard.load import YNode
+from kbvideo.storyboard.model import (
+    Kampung,
+    Loc,
+    Music,
+    NarrationSpec,
+    Output,
+    Scene,
+    ShotSpec,
+    Storyboard,
+    TimedText,
+    TransitionSpec,
+)
+from kbvideo.timecode import Time, parse_fps, parse_time
+from kbvideo.timeline.model import FAMILY_FUNCTIONS, FITS, MOTIONS, SHOT_KINDS, TOPICS, TRANSITIONS, Chart
+
+SCHEMA_VERSION = 1
+FPS_ALLOWED = (Fraction(24), Fraction(25), Fraction(30), Fraction(30000, 1001), Fraction(50), Fraction(60))
+CATEGORIES = ("kota", "kabupaten")
+CHART_STYLES = ("bars", "countdown")
+
+TOP_KEYS = ("schema_version", "kampung", "output", "defaults", "vars", "music", "scenes")
+KAMPUNG_KEYS = ("name", "kelurahan", "kecamatan", "kota", "kabupaten", "provinsi", "category", "year")
+OUTPUT_KEYS = ("size", "fps", "rules")
+DEFAULT_KEYS = ("fit", "fill", "transition", "clip_volume", "title_duration", "lower_third_duration")
+MUSIC_KEYS = ("file", "volume", "duck")
+SCENE_KEYS = ("id", "topic", "functions", "title", "shots", "captions", "lower_thirds", "narration", "transition")
+SHOT_COMMON = ("duration",)
+SHOT_KEYS = {
+    "clip": ("clip", "in", "out", "duration", "volume", "fit", "fill"),
+    "still": ("still", "duration", "motion", "fit", "fill"),
+    "card": ("card", "duration", "color", "title", "subtitle"),
+    "chart": ("chart", "duration", "color"),
+}
+CARD_KEYS = ("title", "subtitle", "color")
+CHART_KEYS = ("title", "unit", "style", "data")
+TITLE_KEYS = ("text", "at", "duration")
+CAPTION_KEYS = ("text", "at", "duration")
+LOWER_THIRD_KEYS = ("name", "role", "at", "duration")
+NARRATION_KEYS = ("file", "at", "volume")
+TRANSITION_KEYS = ("type", "duration")
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_YAML_READS = {
+    "bool": "the boolean {value}",
+    "null": "null (nothing)",
+    "int": "a number",
+    "float": "a number",
+    "timestamp": "a date",
+}
+
+
+class _Invalid(Exception):
+    def __init__(self, problem: Problem):
+        self.problem = problem
+
+
+class _Skip(Exception):
+    """The problem is already recorded (e.g. a missing required key); stop parsing this item."""
+
+
+def did_you_mean(word: str, options) -> str | None:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"did you mean: {close[0]}" if close else None
+
+
+class StoryboardParser:
+    def __init__(self, label: str, path: Path, project_root: Path, allow_outside: bool = False):
+        self.label = label
+        self.path = path
+        self.base = path.parent
+        self.root = project_root
+        self.allow_outside = allow_outside
+        self.problems: list[Problem] = []
+        self.placeholders: dict[str, str] = {}
+
+    # ---- helpers -------------------------------------------------------------------------
+    def loc(self, node: YNode) -> Loc:
+        source = node.source.line(node.line) if node.source else None
+        return Loc(self.label, node.line, node.col, source)
+
+    def fail(self, node: YNode, message: str, hint: str | None = None) -> _Invalid:
+        return _Invalid(node.problem(self.label, message, hint))
+
+    def warn(self, node: YNode, message: str, hint: str | None = None) -> None:
+        self.problems.append(node.problem(self.label, message, hint, severity="warning"))
+
+    def collect(self, func: Callable[..., Any], *args, default: Any = None) -> Any:
+        """Run one field parser; a problem is recorded and `default` returned, so parsing goes on."""
+        try:
+            return func(*args)
+        except _Invalid as exc:
+            self.problems.append(exc.problem)
+            return default
+        except _Skip:
+            return default
+
+    def mapping(self, node: YNode, keys, what: str, required=()) -> dict[str, YNode]:
+        if node.kind != "map":
+            raise self.fail(node, f"{what} must be a mapping of keys", f"keys: {', '.join(keys)}")
+        out = {}
+        for key, (key_node, value_node) in node.value.items():
+            if key not in keys:
+                hint = did_you_mean(key, keys) or f"known keys: {', '.join(keys)}"
+                self.problems.append(key_node.problem(self.label, f"{what}: unknown key '{key}'", hint))
+                continue
+            out[key] = value_node
+        for key in required:
+            if key not in out and key in keys and not any(k == key for k in node.value):
+                self.problems.append(node.problem(self.label, f"{what}: missing '{key}'", f"add '{key}:'"))
+        return out
+
+    def scalar(self, node: YNode, what: str) -> str:
+        if node.kind != "scalar":
+            raise self.fail(node, f"{what} must be a single value, not a {'list' if node.kind == 'seq' else 'mapping'}")
+        return node.value
+
+    def text(self, node: YNode, what: str, placeholders: bool = True) -> str:
+        raw = self.scalar(node, what)
+        if node.tag != "str" and not node.quoted:
+            reads = _YAML_READS.get(node.tag, node.tag).format(value=raw.lower() in ("yes", "true", "on", "y"))
+            raise self.fail(node, f"{what}: unquoted '{raw}' is read by YAML as {reads}, not as text",
+                            f'put the text in quotes: "{raw}"')
+        if not raw.strip():
+            raise self.fail(node, f"{what} is empty")
+        return self.fill_placeholders(node, raw, what) if placeholders else raw
+
+    def fill_placeholders(self, node: YNode, text: str, what: str) -> str:
+        def replace(match: re.Match) -> str:
+            name = match.group(1).strip()
+            if name in self.placeholders:
+                return self.placeholders[name]
+            hint = did_you_mean(name, self.placeholders) or "known: " + ", ".join("{" + k + "}" for k in self.placeholders)
+            raise self.fail(node, f"{what}: unknown placeholder '{{{name}}}'", hint + " (write {{ and }} for literal braces)")
+
+        protected = text.replace("{{", "\x00").replace("}}", "\x01")
+        filled = _PLACEHOLDER.sub(replace, protected)
+        return filled.replace("\x00", "{").replace("\x01", "}")
+
+    def number(self, node: YNode, what: str, low: float | None = None, high: float | None = None) -> float:
+        raw = self.scalar(node, what)
+        if node.tag in ("bool", "null"):
+            raise self.fail(node, f"{what} must be a number, not '{raw}'")
+        try:
+            value = float(raw.replace("_", ""))
+        except ValueError:
+            raise self.fail(node, f"{what} must be a number, not '{raw}'") from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise self.fail(node, f"{what} is {raw}; it must be between {low:g} and {high:g}")
+        return value
+
+    def integer(self, node: YNode, what: str) -> int:
+        raw = self.scalar(node, what)
+        if not re.fullmatch(r"\d+", raw.strip()):
+            raise self.fail(node, f"{what} must be a whole number, not '{raw}'")
+        return int(raw, 10)
+
+    def time(self, node: YNode, what: str, positive: bool = False) -> Time:
+        raw = self.scalar(node, what)
+        if node.tag in ("bool", "null", "timestamp"):
+            raise self.fail(node, f"{what}: '{raw}' is not a time", 'write seconds (12.5), "12s", "1:30", "00:01:30.500" or "45f"')
+        try:
+            value = parse_time(raw)
+        except ValueError as exc:
+            raise self.fail(node, f"{what}: {exc}", 'write seconds (12.5), "12s", "1:30", "00:01:30.500" or "45f"') from None
+        if positive and (value.frames == 0 or value.seconds == 0):
+            raise self.fail(node, f"{what} must be longer than zero")
+        return value
+
+    def boolean(self, node: YNode, what: str) -> bool:
+        raw = self.scalar(node, what)
+        if node.tag != "bool":
+            raise self.fail(node, f"{what} must be true or false, not '{raw}'")
+        return raw.lower() in ("yes", "true", "on", "y")
+
+    def choice(self, node: YNode, what: str, options) -> str:
+        raw = self.scalar(node, what)
+        value = raw.strip().lower().replace("-", "_").replace(" ", "_")
+        if value not in options:
+            hint = did_you_mean(value, options) or f"one of: {', '.join(options)}"
+            raise self.fail(node, f"{what}: '{raw}' is not one of {', '.join(options)}", hint)
+        return value
+
+    def colour(self, node: YNode, what: str) -> str:
+        raw = self.scalar(node, what).strip()
+        if not _HEX_COLOUR.match(raw):
+            raise self.fail(node, f"{what}: '{raw}' is not a colour", 'write "#rrggbb" in quotes, e.g. "#0b5d3b"')
+        return raw.lower()
+
+    def asset(self, node: YNode, what: str) -> Path:
+        raw = self.text(node, what, placeholders=False)
+        written = Path(raw)
+        path = (written if written.is_absolute() else self.base / written)
+        resolved = path.resolve()
+        if not self.allow_outside:
+            if written.is_absolute():
+                raise self.fail(node, f"{what}: absolute path '{raw}' is not allowed",
+                                "write the path relative to the storyboard, inside the project (or pass --allow-outside)")
+            if not resolved.is_relative_to(self.root):
+                lexical = Path(os.path.normpath(path.absolute()))
+                why = "climbs out of the project folder" if not lexical.is_relative_to(self.root) else "leads outside the project through a symlink"
+                raise self.fail(node, f"{what}: '{raw}' {why} ({self.root})",
+                                "keep media under the project's assets/ folder (or pass --allow-outside)")
+        if not resolved.exists():
+            near = _nearby_names(path)
+            raise self.fail(node, f"{what}: file not found: {raw}", near or "check the path; it is relative to the storyboard's folder")
+        if not resolved.is_file():
+            raise self.fail(node, f"{what}: '{raw}' is not a file")
+        if resolved.stat().st_size == 0:
+            raise self.fail(node, f"{what}: '{raw}' is empty (0 bytes)", "copy the file again; it may have been cut off")
+        return resolved
+
+    def seq(self, node: YNode, what: str) -> list[YNode]:
+        if node.kind != "seq":
+            raise self.fail(node, f"{what} must be a list (lines starting with '- ')")
+        return node.value
+
+    # ---- sections ------------------------------------------------------------------------
+    def parse(self, root: YNode) -> Storyboard:
+        if root.kind != "map":
+            raise SpecError(root.problem(self.label, "a storyboard must be a mapping with 'kampung:' and 'scenes:'",
+                                         "start from storyboards/jenggot.yaml"))
+        top = self.mapping(root, TOP_KEYS, "storyboard", required=("kampung", "scenes"))
+        if "schema_version" in top:
+            version = self.collect(self.integer, top["schema_version"], "schema_version", default=SCHEMA_VERSION)
+            if version != SCHEMA_VERSION:
+                self.problems.append(top["schema_version"].problem(
+                    self.label, f"schema_version {version} is not supported (this kbvideo reads {SCHEMA_VERSION})",
+                    "upgrade kbvideo or write schema_version: 1"))
+        kampung = self.collect(self.kampung, top["kampung"], default=None) if "kampung" in top else None
+        self.placeholders = dict(kampung.fields()) if kampung else {}
+        if "vars" in top:
+            self.collect(self.variables, top["vars"])
+        output = self.collect(self.output, top["output"], default=Output()) if "output" in top else Output()
+        defaults = self.collect(self.defaults, top["defaults"], default={}) if "defaults" in top else {}
+        music = self.collect(self.music, top["music"]) if "music" in top else None
+        scenes = self.collect(self.scenes, top["scenes"], defaults, default=()) if "scenes" in top else ()
+        errors = [p for p in self.problems if p.severity == "error"]
+        if errors:
+            raise SpecError(errors)
+        return Storyboard(
+            path=self.path,
+            project_root=self.root,
+            kampung=kampung,
+            output=output,
+            scenes=tuple(scenes),
+            music=music,
+            warnings=tuple(p for p in self.problems if p.severity == "warning"),
+        )
+
+    def kampung(self, node: YNode) -> Kampung:
+        fields = self.mapping(node, KAMPUNG_KEYS, "kampung", required=("name",))
+        values: dict[str, Any] = {}
+        for key, value_node in fields.items():
+            if key == "category":
+                values[key] = self.collect(self.choice, value_node, "kampung.category", CATEGORIES, default="kota")
+            elif key == "year":
+                values[key] = self.collect(self.integer, value_node, "kampung.year")
+            else:
+                values[key] = self.collect(self.text, value_node, f"kampung.{key}", False)
+        if "name" not in fields:
+            raise _Skip()
+        if "kota" in fields and "kabupaten" in fields:
+            self.problems.append(fields["kabupaten"].problem(self.label, "kampung: give either 'kota' or 'kabupaten', not both"))
+        category = values.get("category")
+        if category == "kabupaten" and "kota" in fields and "kabupaten" not in fields:
+            self.warn(fields["kota"], "kampung: category is kabupaten but 'kota' is given", "use kabupaten: ... for a regency")
+        if "category" not in fields:
+            values["category"] = "kabupaten" if "kabupaten" in fields else "kota"
+        return Kampung(**{k: v for k, v in values.items() if v is not None or k == "name"})
+
+    def variables(self, node: YNode) -> None:
+        if node.kind != "map":
+            raise self.fail(node, "vars must be a mapping of names to text")
+        for key, (key_node, value_node) in node.value.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+                self.problems.append(key_node.problem(self.label, f"vars: '{key}' is not a valid name", "use letters, digits and _"))
+                continue
+            value = self.collect(self.text, value_node, f"vars.{key}", False)
+            if value is not None:
+                self.placeholders[f"vars.{key}"] = value
+
+    def output(self, node: YNode) -> Output:
+        fields = self.mapping(node, OUTPUT_KEYS, "output")
+        width, height, fps, rules = 1920, 1080, Fraction(30), None
+        if "size" in fields:
+            size = self.collect(self.size, fields["size"])
+            if size:
+                width, height = size
+        if "fps" in fields:
+            fps = self.collect(self.fps, fields["fps"], default=fps)
+        if "rules" in fields:
+            rules = self.collect(self.text, fields["rules"], "output.rules", False)
+        return Output(width, height, fps, rules)
+
+    def size(self, node: YNode) -> tuple[int, int]:
+        if node.kind == "seq" and len(node.value) == 2:
+            raw = f"{node.value[0].value}x{node.value[1].value}"
+        else:
+            raw = self.scalar(node, "output.size")
+        match = re.fullmatch(r"\s*(\d+)\s*[x×X]\s*(\d+)\s*", raw)
+        if not match:
+            raise self.fail(node, f"output.size: '{raw}' is not a frame size", 'write "1920x1080"')
+        width, height = int(match.group(1)), int(match.group(2))
+        if width % 2 or height % 2 or width < 16 or height < 16 or width > 7680 or height > 4320:
+            raise self.fail(node, f"output.size {width}x{height}: width and height must be even, 16..7680 x 16..4320",
+                            "H.264 with 4:2:0 colour needs even sizes, e.g. 1920x1080")
+        return width, height
+
+    def fps(self, node: YNode) -> Fraction:
+        raw = self.scalar(node, "output.fps")
+        try:
+            fps = parse_fps(raw)
+        except ValueError as exc:
+            raise self.fail(node, f"output.fps: {exc}", "write 25, 30 or 30000/1001") from None
+        if fps not in FPS_ALLOWED:
+            raise self.fail(node, f"output.fps {raw} is not a delivery frame rate",
+                            "use 24, 25, 30, 30000/1001 (29.97), 50 or 60")
+        return fps
+
+    def defaults(self, node: YNode) -> dict[str, Any]:
+        fields = self.mapping(node, DEFAULT_KEYS, "defaults")
+        out: dict[str, Any] = {}
+        for key, value in fields.items():
+            if key == "fit":
+                out[key] = self.collect(self.choice, value, "defaults.fit", FITS)
+            elif key == "fill":
+                out[key] = self.collect(self.fill, value, "defaults.fill")
+            elif key == "transition":
+                out[key] = self.collect(self.transition, value, "defaults.transition")
+            elif key == "clip_volume":
+                out[key] = self.collect(self.number, value, "defaults.clip_volume", 0, 4)
+            else:
+                out[key] = self.collect(self.time, value, f"defaults.{key}", True)
+        return {k: v for k, v in out.items() if v is not None}
+
+    def fill(self, node: YNode, what: str) -> str:
+        raw = self.scalar(node, what).strip()
+        if raw.lower() == "blur":
+            return "blur"
+        if raw.lower() == "black":
+            return "#000000"
+        return self.colour(node, what)
+
+    def music(self, node: YNode) -> Music:
+        if node.kind == "scalar":
+            return Music(self.asset(node, "music"), 0.25, True, self.loc(node))
+        fields = self.mapping(node, MUSIC_KEYS, "music", required=("file",))
+        if "file" not in fields:
+            raise _Skip()
+        file = self.asset(fields["file"], "music.file")
+        volume = self.collect(self.number, fields["volume"], "music.volume", 0, 4, default=0.25) if "volume" in fields else 0.25
+        duck = self.collect(self.boolean, fields["duck"], "music.duck", default=True) if "duck" in fields else True
+        return Music(file, volume, duck, self.loc(fields["file"]))
+
+    def scenes(self, node: YNode, defaults: dict[str, Any]) -> list[Scene]:
+        items = self.seq(node, "scenes")
+        if not items:
+            raise self.fail(node, "scenes is empty", "add at least one scene")
+        scenes = []
+        seen: dict[str, YNode] = {}
+        for index, item in enumerate(items):
+            scene = self.collect(self.scene, item, index, defaults, seen)
+            if scene is not None:
+                scenes.append(scene)
+        if scenes and scenes[-1].transition.kind != "cut" and scenes[-1].transition.loc is not None:
+            loc = scenes[-1].transition.loc
+            self.problems.append(loc.problem(f"scene '{scenes[-1].id}': the last scene has no next scene to transition into",
+                                             "remove its 'transition:'"))
+        return scenes
+
+    def scene(self, node: YNode, index: int, defaults: dict[str, Any], seen: dict[str, YNode]) -> Scene:
+        what = f"scene {index + 1}"
+        if node.kind == "map" and node.get("id") is not None and node.get("id").kind == "scalar":
+            what = f"scene '{node.get('id').value}'"
+        fields = self.mapping(node, SCENE_KEYS, what, required=("id", "topic", "shots"))
+        scene_id = self.collect(self.scene_id, fields["id"], seen) if "id" in fields else None
+        topic = self.collect(self.choice, fields["topic"], f"{what}: topic", TOPICS) if "topic" in fields else None
+        functions = self.collect(self.functions, fields["functions"], what, default=()) if "functions" in fields else ()
+        shots = self.collect(self.shots, fields["shots"], what, defaults, default=()) if "shots" in fields else ()
+        title = self.collect(self.title, fields["title"], what, defaults) if "title" in fields else None
+        captions = self.collect(self.captions, fields["captions"], what, default=()) if "captions" in fields else ()
+        lower_thirds = (self.collect(self.lower_thirds, fields["lower_thirds"], what, defaults, default=())
+                        if "lower_thirds" in fields else ())
+        narration = self.collect(self.narration, fields["narration"], what) if "narration" in fields else None
+        transition = defaults.get("transition", TransitionSpec())
+        if "transition" in fields:
+            transition = self.collect(self.transition, fields["transition"], f"{what}: transition", default=transition)
+        if scene_id is None or topic is None:
+            raise _Skip()
+        return Scene(scene_id, topic, self.loc(node), tuple(functions), title, tuple(shots), tuple(captions),
+                     tuple(lower_thirds), narration, transition)
+
+    def scene_id(self, node: YNode, seen: dict[str, YNode]) -> str:
+        raw = self.text(node, "scene id", placeholders=False)
+        if not _ID.match(raw):
+            raise self.fail(node, f"scene id '{raw}' may hold only letters, digits, '-' and '_'", "e.g. id: dashat-1")
+        if raw in seen:
+            raise self.fail(node, f"scene id '{raw}' is used twice (first at line {seen[raw].line})", "give each scene its own id")
+        seen[raw] = node
+        return raw
+
+    def functions(self, node: YNode, what: str) -> list[str]:
+        out = []
+        for item in self.seq(node, f"{what}: functions"):
+            value = self.collect(self.choice, item, f"{what}: family function", FAMILY_FUNCTIONS)
+            if value and value not in out:
+                out.append(value)
+        return out
+
+    def shots(self, node: YNode, what: str, defaults: dict[str, Any]) -> list[ShotSpec]:
+        items = self.seq(node, f"{what}: shots")
+        if not items:
+            raise self.fail(node, f"{what}: shots is empty", "add at least one clip, still, card or chart")
+        return [shot for shot in (self.collect(self.shot, item, what, defaults) for item in items) if shot]
+
+    def shot(self, node: YNode, what: str, defaults: dict[str, Any]) -> ShotSpec:
+        if node.kind != "map":
+            raise self.fail(node, f"{what}: a shot must be a mapping such as 'clip: ../assets/clips/x.mp4'")
+        kinds = [k for k in SHOT_KINDS if k in node.value]
+        if len(kinds) != 1:
+            message = "a shot needs exactly one of clip, still, card, chart" if not kinds else f"a shot cannot be both {kinds[0]} and {kinds[1]}"
+            hint = None
+            for key in node.value:
+                hint = hint or did_you_mean(key, SHOT_KINDS)
+            raise self.fail(node, f"{what}: {message}", hint)
+        kind = kinds[0]
+        fields = self.mapping(node, SHOT_KEYS[kind], f"{what}: {kind} shot")
+        args: dict[str, Any] = {"kind": kind, "loc": self.loc(node)}
+        args["fit"] = defaults.get("fit", "contain")
+        args["fill"] = defaults.get("fill", "blur")
+        args["volume"] = defaults.get("clip_volume", 1.0)
+        for key, value in fields.items():
+            label = f"{what}: {kind}.{key}" if key != kind else f"{what}: {kind}"
+            if key in ("clip", "still"):
+                args["source"] = self.collect(self.asset, value, label)
+                args["source_loc"] = self.loc(value)
+            elif key == "card":
+                self.collect(self.card, value, label, args)
+            elif key == "chart":
+                args["chart"] = self.collect(self.chart, value, label)
+            elif key in ("in", "out", "duration"):
+                parsed = self.collect(self.time, value, label, key == "duration")
+                args[{"in": "in_point", "out": "out_point", "duration": "duration"}[key]] = parsed
+                if key == "out":
+                    args["out_loc"] = self.loc(value)
+            elif key == "volume":
+                args["volume"] = self.collect(self.number, value, label, 0, 4, default=1.0)
+            elif key == "fit":
+                args["fit"] = self.collect(self.choice, value, label, FITS, default="contain")
+            elif key == "fill":
+                args["fill"] = self.collect(self.fill, value, label, default="blur")
+            elif key == "motion":
+                args["motion"] = self.collect(self.choice, value, label, MOTIONS, default="none")
+            elif key == "color":
+                args["color"] = self.collect(self.colour, value, label, default="#0b5d3b")
+            elif key in ("title", "subtitle"):
+                args[key] = self.collect(self.text, value, label)
+        if kind in ("still", "card", "chart") and "duration" not in fields:
+            raise self.fail(node, f"{what}: a {kind} shot needs a duration", "add e.g. duration: 5")
+        if kind == "clip" and "out" in fields and "duration" in fields:
+            raise self.fail(fields["duration"], f"{what}: give 'out' or 'duration', not both")
+        if kind == "card" and not args.get("title"):
+            raise self.fail(node, f"{what}: a card needs a title", 'card: "Kampung KB ..."')
+        return ShotSpec(**{k: v for k, v in args.items() if v is not None})
+
+    def card(self, node: YNode, what: str, args: dict[str, Any]) -> None:
+        if node.kind == "scalar":
+            args["title"] = self.text(node, what)
+            return
+        fields = self.mapping(node, CARD_KEYS, what)
+        for key, value in fields.items():
+            if key == "color":
+                args["color"] = self.collect(self.colour, value, f"{what}.color")
+            else:
+                args[key] = self.collect(self.text, value, f"{what}.{key}")
+
+    def chart(self, node: YNode, what: str) -> Chart:
+        fields = self.mapping(node, CHART_KEYS, what, required=("title", "data"))
+        title = self.collect(self.text, fields["title"], f"{what}.title", default="") if "title" in fields else ""
+        unit = self.collect(self.text, fields["unit"], f"{what}.unit", default="") if "unit" in fields else ""
+        style = self.collect(self.choice, fields["style"], f"{what}.style", CHART_STYLES, default="bars") if "style" in fields else "bars"
+        labels: list[str] = []
+        values: list[float] = []
+        data = fields.get("data")
+        if data is None:
+            raise _Skip()
+        if data.kind == "map":
+            pairs = [(k_node.value, v_node) for k_node, v_node in data.value.values()]
+        elif data.kind == "seq":
+            pairs = []
+            for item in data.value:
+                entry = self.collect(self.mapping, item, ("label", "value"), f"{what}.data item", default=None)
+                if entry and "label" in entry and "value" in entry:
+                    pairs.append((entry["label"].value, entry["value"]))
+                elif entry is not None:
+                    self.problems.append(item.problem(self.label, f"{what}.data item needs label and value"))
+        else:
+            raise self.fail(data, f"{what}.data must map labels to numbers", 'data: {"2022": 40, "2023": 25}')
+        for label, value_node in pairs:
+            number = self.collect(self.number, value_node, f"{what}.data '{label}'", 0, 1e12)
+            if number is not None:
+                labels.append(str(label))
+                values.append(number)
+        if not labels:
+            raise self.fail(data, f"{what}.data is empty")
+        return Chart(title, tuple(labels), tuple(values), unit, style)
+
+    def title(self, node: YNode, what: str, defaults: dict[str, Any]) -> TimedText:
+        duration = defaults.get("title_duration", Time(seconds=Fraction(4)))
+        if node.kind == "scalar":
+            return TimedText(self.text(node, f"{what}: title"), self.loc(node), Time(seconds=Fraction(0)), duration)
+        fields = self.mapping(node, TITLE_KEYS, f"{what}: title", required=("text",))
+        if "text" not in fields:
+            raise _Skip()
+        text = self.text(fields["text"], f"{what}: title.text")
+        at = self.collect(self.time, fields["at"], f"{what}: title.at") if "at" in fields else Time(seconds=Fraction(0))
+        if "duration" in fields:
+            duration = self.collect(self.time, fields["duration"], f"{what}: title.duration", True, default=duration)
+        return TimedText(text, self.loc(node), at, duration)
+
+    def captions(self, node: YNode, what: str) -> list[TimedText]:
+        items = self.seq(node, f"{what}: captions")
+        timed = [item.kind == "map" for item in items]
+        if any(timed) and not all(timed):
+            raise self.fail(node, f"{what}: captions mix plain text and timed captions",
+                            "either all plain strings (spread evenly over the scene) or all with text/at/duration")
+        out = []
+        for item in items:
+            if item.kind == "scalar":
+                text = self.collect(self.text, item, f"{what}: caption")
+                if text is not None:
+                    out.append(TimedText(text, self.loc(item)))
+                continue
+            fields = self.collect(self.mapping, item, CAPTION_KEYS, f"{what}: caption", ("text", "at", "duration"), default=None)
+            if not fields or not all(k in fields for k in ("text", "at", "duration")):
+                continue
+            text = self.collect(self.text, fields["text"], f"{what}: caption text")
+            at = self.collect(self.time, fields["at"], f"{what}: caption at")
+            duration = self.collect(self.time, fields["duration"], f"{what}: caption duration", True)
+            if None not in (text, at, duration):
+                out.append(TimedText(text, self.loc(item), at, duration))
+        return out
+
+    def lower_thirds(self, node: YNode, what: str, defaults: dict[str, Any]) -> list[TimedText]:
+        default_duration = defaults.get("lower_third_duration", Time(seconds=Fraction(5)))
+        out = []
+        for item in self.seq(node, f"{what}: lower_thirds"):
+            fields = self.collect(self.mapping, item, LOWER_THIRD_KEYS, f"{what}: lower third", ("name", "role"), default=None)
+            if not fields or "name" not in fields:
+                continue
+            name = self.collect(self.text, fields["name"], f"{what}: lower third name")
+            role = self.collect(self.text, fields["role"], f"{what}: lower third role") if "role" in fields else None
+            at = self.collect(self.time, fields["at"], f"{what}: lower third at") if "at" in fields else Time(seconds=Fraction(1))
+            duration = (self.collect(self.time, fields["duration"], f"{what}: lower third duration", True)
+                        if "duration" in fields else default_duration)
+            if None not in (name, at, duration):
+                out.append(TimedText(name, self.loc(item), at, duration, subtext=role))
+        return out
+
+    def narration(self, node: YNode, what: str) -> NarrationSpec:
+        if node.kind == "scalar":
+            return NarrationSpec(self.asset(node, f"{what}: narration"), self.loc(node))
+        fields = self.mapping(node, NARRATION_KEYS, f"{what}: narration", required=("file",))
+        if "file" not in fields:
+            raise _Skip()
+        file = self.asset(fields["file"], f"{what}: narration.file")
+        at = self.collect(self.time, fields["at"], f"{what}: narration.at", default=None) if "at" in fields else None
+        volume = self.collect(self.number, fields["volume"], f"{what}: narration.volume", 0, 4, default=1.0) if "volume" in fields else 1.0
+        return NarrationSpec(file, self.loc(fields["file"]), at or Time(seconds=Fraction(0)), volume)
+
+    def transition(self, node: YNode, what: str) -> TransitionSpec:
+        if node.kind == "scalar":
+            kind = self.choice(node, what, TRANSITIONS)
+            duration = Time(seconds=Fraction(0) if kind == "cut" else Fraction(1, 2))
+            return TransitionSpec(kind, duration, self.loc(node))
+        fields = self.mapping(node, TRANSITION_KEYS, what, required=("type",))
+        if "type" not in fields:
+            raise _Skip()
+        kind = self.choice(fields["type"], f"{what}.type", TRANSITIONS)
+        if kind == "cut":
+            if "duration" in fields:
+                self.warn(fields["duration"], f"{what}: a cut has no duration; it is ignored")
+            return TransitionSpec("cut", Time(seconds=Fraction(0)), self.loc(node))
+        duration = self.time(fields["duration"], f"{what}.duration", True) if "duration" in fields else Time(seconds=Fraction(1, 2))
+        return TransitionSpec(kind, duration, self.loc(node))
+
+
+def _nearby_names(path: Path) -> str | None:
+    folder = path.parent
+    if not folder.is_dir():
+        return f"folder {folder} does not exist either"
+    names = [p.name for p in folder.iterdir()]
+    close = difflib.get_close_matches(path.name, names, n=1, cutoff=0.6)
+    return f"did you mean: {close[0]}" if close else None
+
+
+def parse_storyboard(root: YNode, path: Path, project_root: Path, *, label: str | None = None,
+                     allow_outside: bool = False) -> Storyboard:
+    """Pure apart from checking that asset files exist. Raises SpecError listing every problem."""
+    parser = StoryboardParser(label or str(path), path.resolve(), project_root.resolve(), allow_outside)
+    return parser.parse(root)

@@ -1,0 +1,250 @@
+"""(Storyboard, probed media) → Timeline. Pure: no I/O, so it is tested with fake MediaInfo.
+
+Scenes follow each other; a transition into the next scene overlaps the two, so
+total = Σ scene lengths − Σ overlaps. A transition that does not fit, an out point past a clip's
+end or narration longer than its scene is an error pointing at the storyboard line, never a
+silent clamp.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from kbvideo.errors import Problem, SpecError
+from kbvideo.media.probe import MediaInfo
+from kbvideo.storyboard.model import Scene, ShotSpec, Storyboard
+from kbvideo.timecode import format_seconds
+from kbvideo.timeline.model import AudioItem, SceneSpan, Shot, TextItem, Timeline, Transition
+
+CAPTION_GAP_FRAMES = 2
+
+
+def _secs(frames: int, fps: Fraction) -> str:
+    return format_seconds(Fraction(frames) / fps, 2 if (Fraction(frames) / fps * 10).denominator != 1 else 1)
+
+
+def media_frames(info: MediaInfo, fps: Fraction) -> int:
+    """Whole frames at the output rate that a video (or audio) source can give."""
+    video = info.main_video
+    seconds = None
+    if video is not None and video.duration:
+        seconds = video.duration
+    elif info.audio and info.audio[0].duration:
+        seconds = info.audio[0].duration
+    if seconds is None:
+        seconds = info.duration or 0.0
+    return math.floor(Fraction(seconds).limit_denominator(1_000_000) * fps + Fraction(1, 1000))
+
+
+class _Resolver:
+    def __init__(self, board: Storyboard, media: dict[str, MediaInfo]):
+        self.board = board
+        self.media = media
+        self.fps = board.output.fps
+        self.problems: list[Problem] = []
+
+    def frames(self, time) -> int:
+        return time.to_frames(self.fps)
+
+    def shot_length(self, spec: ShotSpec, scene: Scene) -> tuple[int, int]:
+        """(source_in, duration) in frames; records a problem and returns (0, 0) when it cannot."""
+        if spec.kind != "clip":
+            if spec.kind == "still":
+                info = self.media.get(str(spec.source))
+                if info is not None and info.kind != "image":
+                    self.problems.append((spec.source_loc or spec.loc).problem(
+                        f"scene '{scene.id}': {spec.source.name} is a {info.kind} file, not a picture",
+                        "use 'clip:' for video files"))
+            duration = self.frames(spec.duration)
+            if duration <= 0:
+                self.problems.append(spec.loc.problem(f"scene '{scene.id}': shot is shorter than one frame"))
+            return 0, max(duration, 0)
+        info = self.media.get(str(spec.source))
+        if info is None:
+            return 0, 0  # already reported by probing
+        where = spec.source_loc or spec.loc
+        if info.main_video is None:
+            kind = "a picture" if info.kind == "image" else "audio only"
+            hint = "use 'still:' for pictures" if info.kind == "image" else "use it as narration or music"
+            self.problems.append(where.problem(f"scene '{scene.id}': {spec.source.name} is {kind}, not a video clip", hint))
+            return 0, 0
+        available = media_frames(info, self.fps)
+        source_in = self.frames(spec.in_point) if spec.in_point else 0
+        if source_in >= available:
+            self.problems.append(where.problem(
+                f"scene '{scene.id}': in point {_secs(source_in, self.fps)} is at or past the end of "
+                f"{spec.source.name} ({_secs(available, self.fps)})", "choose an earlier in point"))
+            return 0, 0
+        if spec.out_point is not None:
+            out = self.frames(spec.out_point)
+            if out > available:
+                self.problems.append((spec.out_loc or where).problem(
+                    f"scene '{scene.id}': out point {_secs(out, self.fps)} is past the end of "
+                    f"{spec.source.name} ({_secs(available, self.fps)})",
+                    f"the clip ends at {_secs(available, self.fps)}; use an earlier out point"))
+                return 0, 0
+            if out <= source_in:
+                self.problems.append((spec.out_loc or where).problem(
+                    f"scene '{scene.id}': out point {_secs(out, self.fps)} is not after the in point {_secs(source_in, self.fps)}"))
+                return 0, 0
+            return source_in, out - source_in
+        if spec.duration is not None:
+            duration = self.frames(spec.duration)
+            if source_in + duration > available:
+                self.problems.append(where.problem(
+                    f"scene '{scene.id}': {_secs(duration, self.fps)} from {_secs(source_in, self.fps)} runs past the end of "
+                    f"{spec.source.name} ({_secs(available, self.fps)})",
+                    f"at most {_secs(available - source_in, self.fps)} is left after the in point"))
+                return 0, 0
+            return source_in, duration
+        return source_in, available - source_in
+
+    def resolve(self) -> Timeline:
+        board, fps = self.board, self.fps
+        lengths: list[list[tuple[ShotSpec, int, int]]] = []
+        for scene in board.scenes:
+            lengths.append([(spec, *self.shot_length(spec, scene)) for spec in scene.shots])
+        scene_len = [sum(d for _, _, d in shots) for shots in lengths]
+
+        overlaps = []
+        for index, scene in enumerate(board.scenes[:-1]):
+            spec = scene.transition
+            d = self.frames(spec.duration) if spec.kind != "cut" else 0
+            if spec.kind != "cut" and d <= 0:
+                self.problems.append(spec.loc.problem(f"scene '{scene.id}': {spec.kind} is shorter than one frame"))
+            overlaps.append(max(d, 0))
+        for index, scene in enumerate(board.scenes):
+            incoming = overlaps[index - 1] if index > 0 else 0
+            outgoing = overlaps[index] if index < len(overlaps) else 0
+            if incoming + outgoing > scene_len[index] and scene_len[index] > 0:
+                spec = scene.transition if outgoing else board.scenes[index - 1].transition
+                self.problems.append((spec.loc or scene.loc).problem(
+                    f"scene '{scene.id}' is {_secs(scene_len[index], fps)} long; its transitions need "
+                    f"{_secs(incoming + outgoing, fps)}: the transition does not fit",
+                    "shorten the transition or lengthen the scene"))
+
+        spans, shots, texts, audio, transitions = [], [], [], [], []
+        start = 0
+        for index, scene in enumerate(board.scenes):
+            length = scene_len[index]
+            span = SceneSpan(scene.id, scene.topic, scene.functions, start, length, str(scene.loc))
+            spans.append(span)
+            cursor = start
+            for spec, source_in, duration in lengths[index]:
+                shots.append(self.make_shot(spec, scene, cursor, duration, source_in))
+                info = self.media.get(str(spec.source)) if spec.source else None
+                if spec.kind == "clip" and info is not None and info.has_audio and spec.volume > 0 and duration > 0:
+                    audio.append(AudioItem("clip", str(spec.source), cursor, duration, source_in, spec.volume,
+                                           scene=scene.id, where=str(spec.loc)))
+                cursor += duration
+            incoming = overlaps[index - 1] if index > 0 else 0
+            outgoing = overlaps[index] if index < len(overlaps) else 0
+            texts += self.scene_texts(scene, span, incoming, outgoing)
+            if scene.narration:
+                audio += self.narration(scene, span)
+            if index < len(overlaps):
+                nxt = board.scenes[index + 1]
+                transitions.append(Transition(scene.transition.kind, scene.id, nxt.id, start + length - outgoing, outgoing))
+            start += length - outgoing
+        total = spans[-1].end if spans else 0
+        if board.music:
+            audio += self.music(total)
+        if self.problems:
+            raise SpecError(self.problems)
+        meta = board.kampung.fields() if board.kampung else {}
+        return Timeline(fps, board.output.width, board.output.height, total, tuple(spans), tuple(shots),
+                        tuple(texts), tuple(audio), tuple(transitions),
+                        title=board.kampung.name if board.kampung else "", rules=board.output.rules or "",
+                        meta=meta)
+
+    def make_shot(self, spec: ShotSpec, scene: Scene, start: int, duration: int, source_in: int) -> Shot:
+        return Shot(spec.kind, scene.id, start, duration, str(spec.source) if spec.source else None, source_in,
+                    spec.fit, spec.fill, spec.motion, spec.color, spec.title, spec.subtitle, spec.chart, str(spec.loc))
+
+    def within_scene(self, scene: Scene, span: SceneSpan, item, what: str) -> tuple[int, int] | None:
+        at, duration = self.frames(item.at), self.frames(item.duration)
+        if duration <= 0:
+            self.problems.append(item.loc.problem(f"scene '{scene.id}': {what} is shorter than one frame"))
+            return None
+        if at + duration > span.duration:
+            self.problems.append(item.loc.problem(
+                f"scene '{scene.id}': {what} from {_secs(at, self.fps)} for {_secs(duration, self.fps)} ends after the "
+                f"scene ({_secs(span.duration, self.fps)})", "start it earlier or shorten it"))
+            return None
+        return span.start + at, duration
+
+    def scene_texts(self, scene: Scene, span: SceneSpan, incoming: int, outgoing: int) -> list[TextItem]:
+        out = []
+        if scene.title:
+            placed = self.within_scene(scene, span, scene.title, "title")
+            if placed:
+                out.append(TextItem("title", scene.id, *placed, scene.title.text, where=str(scene.title.loc)))
+        for lower in scene.lower_thirds:
+            placed = self.within_scene(scene, span, lower, "lower third")
+            if placed:
+                out.append(TextItem("lower_third", scene.id, *placed, lower.text, lower.subtext, str(lower.loc)))
+        even = [c for c in scene.captions if c.at is None]
+        for caption in scene.captions:
+            if caption.at is not None:
+                placed = self.within_scene(scene, span, caption, "caption")
+                if placed:
+                    out.append(TextItem("caption", scene.id, *placed, caption.text, where=str(caption.loc)))
+        if even:
+            window_start = span.start + incoming
+            window = span.duration - incoming - outgoing
+            n = len(even)
+            for i, caption in enumerate(even):
+                begin = window_start + (i * window) // n
+                end = window_start + ((i + 1) * window) // n - CAPTION_GAP_FRAMES
+                if end - begin <= 0:
+                    self.problems.append(caption.loc.problem(
+                        f"scene '{scene.id}': {n} captions do not fit in {_secs(window, self.fps)}",
+                        "use fewer captions or a longer scene"))
+                    break
+                out.append(TextItem("caption", scene.id, begin, end - begin, caption.text, where=str(caption.loc)))
+        return sorted(out, key=lambda t: (t.start, t.kind))
+
+    def narration(self, scene: Scene, span: SceneSpan) -> list[AudioItem]:
+        spec = scene.narration
+        info = self.media.get(str(spec.file))
+        if info is None:
+            return []
+        if not info.audio:
+            self.problems.append(spec.loc.problem(f"scene '{scene.id}': narration {spec.file.name} has no sound"))
+            return []
+        at = self.frames(spec.at)
+        length = media_frames(info, self.fps)
+        if at + length > span.duration:
+            self.problems.append(spec.loc.problem(
+                f"scene '{scene.id}': narration {spec.file.name} is {_secs(length, self.fps)}; from "
+                f"{_secs(at, self.fps)} it runs {_secs(at + length - span.duration, self.fps)} past the end of the scene "
+                f"({_secs(span.duration, self.fps)})", "lengthen the scene's shots or trim the narration"))
+            return []
+        return [AudioItem("narration", str(spec.file), span.start + at, length, 0, spec.volume, scene=scene.id,
+                          where=str(spec.loc))]
+
+    def music(self, total: int) -> list[AudioItem]:
+        music = self.board.music
+        info = self.media.get(str(music.file))
+        if info is None or total <= 0:
+            return []
+        if not info.audio:
+            self.problems.append(music.loc.problem(f"music {music.file.name} has no sound"))
+            return []
+        length = media_frames(info, self.fps)
+        if length <= 0:
+            self.problems.append(music.loc.problem(f"music {music.file.name} is shorter than one frame"))
+            return []
+        items, start = [], 0
+        while start < total:  # a short bed loops, each pass an item of its own
+            duration = min(length, total - start)
+            items.append(AudioItem("music", str(music.file), start, duration, 0, music.volume, music.duck,
+                                   where=str(music.loc)))
+            start += duration
+        return items
+
+
+def resolve_timeline(board: Storyboard, media: dict[str, MediaInfo]) -> Timeline:
+    """Raises SpecError listing every timing problem, each pointing at its storyboard line."""
+    return _Resolver(board, media).resolve()
