@@ -142,7 +142,7 @@ def builtin_profiles() -> list[str]:
     return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
-def _read_text(name_or_path: str) -> tuple[str, str]:
+def read_profile_text(name_or_path: str) -> tuple[str, str]:
     """Return (text, source label) for a builtin profile name or a file path."""
     if name_or_path in builtin_profiles():
         ref = resources.files("kbvideo.rules") / "profiles" / f"{name_or_path}.yaml"
@@ -163,7 +163,7 @@ def load_profile(name_or_path: str | None = None) -> RulesProfile:
     from kbvideo.storyboard.load import load_yaml_text, to_python  # late: avoids an import cycle
 
     name_or_path = name_or_path or DEFAULT_PROFILE
-    text, source = _read_text(name_or_path)
+    text, source = read_profile_text(name_or_path)
     label = source if not source.startswith("builtin:") else f"<{source}>"
     root = load_yaml_text(text, label)
     problems: list[Problem] = []

@@ -382,10 +382,10 @@ class StoryboardParser:
             scene = self.collect(self.scene, item, index, defaults, seen)
             if scene is not None:
                 scenes.append(scene)
-        if scenes and scenes[-1].transition.kind != "cut" and scenes[-1].transition.loc is not None:
-            loc = scenes[-1].transition.loc
-            self.problems.append(loc.problem(f"scene '{scenes[-1].id}': the last scene has no next scene to transition into",
-                                             "remove its 'transition:'"))
+        last = items[-1].get("transition") if items[-1].kind == "map" else None
+        if scenes and last is not None and scenes[-1].transition.kind != "cut":
+            self.problems.append(last.problem(self.label, f"scene '{scenes[-1].id}': the last scene has no next scene "
+                                                          "to transition into", "remove its 'transition:'"))
         return scenes
 
     def scene(self, node: YNode, index: int, defaults: dict[str, Any], seen: dict[str, YNode]) -> Scene:

@@ -1,0 +1,224 @@
+"""`kbvideo validate`, `plan`, `schema` and `rules`: everything that works on the storyboard before rendering."""
+
+from __future__ import annotations
+
+import json
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import click
+
+from kbvideo.errors import KbError, SpecError
+from kbvideo.pipeline import Plan, plan_storyboard
+from kbvideo.rules.contest import caption_cps, length_verdict
+from kbvideo.rules.findings import Finding
+from kbvideo.rules.profile import builtin_profiles, load_profile, read_profile_text
+from kbvideo.timecode import format_fps, format_seconds
+from kbvideo.timeline.io import to_dict
+
+SEVERITY_MARK = {"error": "✗", "warning": "!", "info": "·"}
+
+rules_option = click.option("--rules", "rules", metavar="NAME|PATH",
+                            help="Rules profile: a built-in name or a YAML file (default: the storyboard's, "
+                                 "else lomba-kampung-kb-2025).")
+root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path),
+                           help="Project folder that asset paths must stay inside (default: the folder holding "
+                                "storyboards/ and assets/).")
+outside_option = click.option("--allow-outside", is_flag=True,
+                              help="Allow asset paths outside the project folder (absolute paths, symlinks).")
+
+
+def echo_findings(findings: list[Finding], err: bool = False) -> None:
+    for finding in findings:
+        where = f" ({finding.where})" if finding.where else ""
+        click.echo(f"  {SEVERITY_MARK[finding.severity]} {finding.severity}: {finding.rule}: {finding.message}{where}", err=err)
+
+
+def _scene_rows(plan: Plan) -> list[list[str]]:
+    timeline = plan.timeline
+    fps = timeline.fps
+    rows = []
+    for index, scene in enumerate(timeline.scenes, 1):
+        captions = timeline.texts_in(scene.id, "caption")
+        cps = max((caption_cps(c, fps) for c in captions), default=0.0)
+        short = any(Fraction(c.duration) / fps < Fraction(plan.profile.caption_min_duration).limit_denominator(1000)
+                    for c in captions)
+        flag = ""
+        if cps > plan.profile.caption_max_cps:
+            flag += " FAST"
+        if short:
+            flag += " SHORT"
+        rows.append([
+            str(index), scene.id, scene.topic,
+            format_seconds(Fraction(scene.start) / fps), format_seconds(Fraction(scene.end) / fps),
+            format_seconds(Fraction(scene.duration) / fps),
+            str(len(timeline.shots_in(scene.id))), str(len(captions)),
+            (f"{cps:.1f}" if captions else "-") + flag,
+        ])
+    return rows
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def _header(plan: Plan) -> str:
+    k = plan.board.kampung
+    place = ", ".join(p for p in (k.kelurahan, k.kecamatan, k.kota or k.kabupaten, k.provinsi) if p)
+    t = plan.timeline
+    return (f"{k.name} — {place} ({k.category}{', ' + str(k.year) if k.year else ''})\n"
+            f"{t.width}x{t.height} @ {format_fps(t.fps)} fps · rules: {plan.profile.name}")
+
+
+@click.command("plan")
+@click.argument("storyboard", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the resolved timeline as JSON.")
+@rules_option
+@root_option
+@outside_option
+def plan_command(storyboard: Path, as_json: bool, rules: str | None, root: Path | None, allow_outside: bool) -> None:
+    """Show the planned timeline: scenes, times, captions' reading speed, total against the limit.
+
+    \b
+    Example:  kbvideo plan storyboards/jenggot.yaml
+              kbvideo plan storyboards/jenggot.yaml --json > jenggot.timeline.json
+    """
+    plan = plan_storyboard(storyboard, rules=rules, root=root, allow_outside=allow_outside)
+    if as_json:
+        data = to_dict(plan.timeline)
+        data["rules"] = plan.profile.name
+        data["findings"] = [f.to_dict() for f in plan.findings]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for warning in plan.warnings:
+        click.echo(warning.format(), err=True)
+    click.echo(_header(plan))
+    click.echo()
+    headers = ["#", "scene", "topic", "start", "end", "length", "shots", "captions", "max cps"]
+    click.echo(_table(headers, _scene_rows(plan)))
+    click.echo()
+    t = plan.timeline
+    click.echo(f"total {length_verdict(t.duration, t.fps, plan.profile.duration_max)}  ({t.duration} frames)")
+    if plan.findings:
+        click.echo()
+        echo_findings(plan.findings)
+
+
+def _validate_one(path: Path, rules, root, allow_outside) -> dict:
+    try:
+        plan = plan_storyboard(path, rules=rules, root=root, allow_outside=allow_outside)
+    except SpecError as exc:
+        return {"path": str(path), "status": "invalid", "problems": exc.problems, "findings": []}
+    except KbError as exc:
+        return {"path": str(path), "status": "invalid", "error": exc, "problems": [], "findings": []}
+    errors = [f for f in plan.findings if f.severity == "error"]
+    return {"path": str(path), "status": "fail" if errors else "ok", "plan": plan, "problems": plan.warnings,
+            "findings": plan.findings}
+
+
+@click.command("validate")
+@click.argument("storyboards", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every storyboard's result.")
+@rules_option
+@root_option
+@outside_option
+@click.pass_context
+def validate_command(ctx: click.Context, storyboards: tuple[Path, ...], as_json: bool, rules: str | None,
+                     root: Path | None, allow_outside: bool) -> None:
+    """Check storyboards: format, assets, and the contest rules on the planned timeline.
+
+    Exit 0 when nothing is wrong (warnings allowed), 1 when a contest rule is violated,
+    2 when a storyboard itself is wrong.
+
+    \b
+    Example:  kbvideo validate storyboards/*.yaml
+              kbvideo validate storyboards/jenggot.yaml --rules my-rules.yaml --json
+    """
+    if rules:
+        load_profile(rules)  # a wrong --rules is a usage error before any storyboard is read
+    results = [_validate_one(path, rules, root, allow_outside) for path in storyboards]
+    code = 0
+    if any(r["status"] == "invalid" for r in results):
+        code = 2
+    elif any(r["status"] == "fail" for r in results):
+        code = 1
+    if as_json:
+        out = []
+        for r in results:
+            item = {"path": r["path"], "status": r["status"],
+                    "problems": [p.to_dict() for p in r["problems"]],
+                    "findings": [f.to_dict() for f in r["findings"]]}
+            if "error" in r:
+                item["problems"].append({"message": r["error"].message, "hint": r["error"].hint, "severity": "error"})
+            if "plan" in r:
+                item["duration"] = round(r["plan"].timeline.duration_seconds, 3)
+                item["rules"] = r["plan"].profile.name
+            out.append(item)
+        click.echo(json.dumps({"storyboards": out, "exit_code": code}, ensure_ascii=False, indent=2))
+        ctx.exit(code)
+    for r in results:
+        if r["status"] == "invalid":
+            click.echo(f"{r['path']}: INVALID", err=True)
+            for problem in r["problems"]:
+                click.echo(problem.format(), err=True)
+            if "error" in r:
+                click.echo(r["error"].format(), err=True)
+            continue
+        plan: Plan = r["plan"]
+        t = plan.timeline
+        verdict = "FAIL" if r["status"] == "fail" else "ok"
+        click.echo(f"{r['path']}: {verdict} — {length_verdict(t.duration, t.fps, plan.profile.duration_max)}"
+                   f" · rules {plan.profile.name}")
+        for problem in r["problems"]:
+            click.echo(problem.format(), err=True)
+        echo_findings(r["findings"])
+    ctx.exit(code)
+
+
+@click.command("schema")
+def schema_command() -> None:
+    """Print the storyboard JSON Schema (for editor autocompletion and checks).
+
+    \b
+    Example:  kbvideo schema > storyboard.schema.json
+    """
+    from kbvideo.storyboard.schema import storyboard_schema
+
+    click.echo(json.dumps(storyboard_schema(), ensure_ascii=False, indent=2))
+
+
+@click.group("rules")
+def rules_group() -> None:
+    """List and show contest rules profiles."""
+
+
+@rules_group.command("list")
+def rules_list() -> None:
+    """List the built-in rules profiles.
+
+    \b
+    Example:  kbvideo rules list
+    """
+    for name in builtin_profiles():
+        click.echo(f"{name}\t{load_profile(name).title}")
+
+
+@rules_group.command("show")
+@click.argument("name", default="lomba-kampung-kb-2025")
+def rules_show(name: str) -> None:
+    """Print a profile (built-in name or file) as YAML, to copy and adapt.
+
+    \b
+    Example:  kbvideo rules show lomba-kampung-kb-2025 > my-rules.yaml
+    """
+    load_profile(name)  # validates it
+    text, _ = read_profile_text(name)
+    sys.stdout.write(text)
+
+
+COMMANDS = [validate_command, plan_command, schema_command, rules_group]

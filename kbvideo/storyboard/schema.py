@@ -1,0 +1,102 @@
+"""JSON Schema of the storyboard format, built from the validator's own key tables so the two agree.
+
+Editors (VS Code's YAML extension: `# yaml-language-server: $schema=storyboard.schema.json`) use it
+to autocomplete and check. The validator stays the authority: it also checks files, times against
+media and YAML 1.1 traps that a schema cannot see.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kbvideo.storyboard import validate as v
+from kbvideo.timeline.model import FAMILY_FUNCTIONS, FITS, MOTIONS, TOPICS, TRANSITIONS
+
+TIME = {
+    "description": 'seconds (12.5), "12s", "1:30", "00:01:30.500" or frames "45f"',
+    "anyOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?\s*s?|(\d+:)?\d+:\d+(\.\d+)?|\d+\s*f)\s*$"},
+    ],
+}
+TEXT = {"type": "string", "minLength": 1, "description": "text; {kampung.name}, {kampung.kelurahan}, {vars.x} … are filled in"}
+PATH = {"type": "string", "minLength": 1, "description": "path relative to the storyboard's folder, inside the project"}
+COLOUR = {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
+VOLUME = {"type": "number", "minimum": 0, "maximum": 4}
+FILL = {"anyOf": [{"enum": ["blur", "black"]}, COLOUR]}
+
+
+def _obj(keys, props: dict[str, Any], required=()) -> dict[str, Any]:
+    assert set(props) == set(keys), (sorted(props), sorted(keys))
+    return {"type": "object", "additionalProperties": False, "properties": props, "required": list(required)}
+
+
+def _transition() -> dict[str, Any]:
+    return {"anyOf": [
+        {"enum": list(TRANSITIONS)},
+        _obj(v.TRANSITION_KEYS, {"type": {"enum": list(TRANSITIONS)}, "duration": TIME}, ["type"]),
+    ]}
+
+
+def storyboard_schema() -> dict[str, Any]:
+    timed_text = _obj(v.CAPTION_KEYS, {"text": TEXT, "at": TIME, "duration": TIME}, ["text", "at", "duration"])
+    shot_fields = {
+        "clip": {"clip": PATH, "in": TIME, "out": TIME, "duration": TIME, "volume": VOLUME,
+                 "fit": {"enum": list(FITS)}, "fill": FILL},
+        "still": {"still": PATH, "duration": TIME, "motion": {"enum": list(MOTIONS)}, "fit": {"enum": list(FITS)},
+                  "fill": FILL},
+        "card": {"card": {"anyOf": [TEXT, _obj(v.CARD_KEYS, {"title": TEXT, "subtitle": TEXT, "color": COLOUR})]},
+                 "duration": TIME, "color": COLOUR, "title": TEXT, "subtitle": TEXT},
+        "chart": {"chart": _obj(v.CHART_KEYS, {
+            "title": TEXT, "unit": {"type": "string"}, "style": {"enum": list(v.CHART_STYLES)},
+            "data": {"anyOf": [
+                {"type": "object", "additionalProperties": {"type": "number"}},
+                {"type": "array", "items": _obj(("label", "value"), {"label": {"type": ["string", "number"]},
+                                                                     "value": {"type": "number"}}, ["label", "value"])},
+            ]}}, ["title", "data"]),
+            "duration": TIME, "color": COLOUR},
+    }
+    shot = {"oneOf": [
+        _obj(v.SHOT_KEYS[kind], fields, [kind] + (["duration"] if kind != "clip" else []))
+        for kind, fields in shot_fields.items()
+    ]}
+    scene = _obj(v.SCENE_KEYS, {
+        "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]*$"},
+        "topic": {"enum": list(TOPICS)},
+        "functions": {"type": "array", "items": {"enum": list(FAMILY_FUNCTIONS)}, "uniqueItems": True},
+        "title": {"anyOf": [TEXT, _obj(v.TITLE_KEYS, {"text": TEXT, "at": TIME, "duration": TIME}, ["text"])]},
+        "shots": {"type": "array", "minItems": 1, "items": shot},
+        "captions": {"anyOf": [{"type": "array", "items": TEXT}, {"type": "array", "items": timed_text}]},
+        "lower_thirds": {"type": "array", "items": _obj(v.LOWER_THIRD_KEYS, {
+            "name": TEXT, "role": TEXT, "at": TIME, "duration": TIME}, ["name"])},
+        "narration": {"anyOf": [PATH, _obj(v.NARRATION_KEYS, {"file": PATH, "at": TIME, "volume": VOLUME}, ["file"])]},
+        "transition": _transition(),
+    }, ["id", "topic", "shots"])
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://kbvideo.invalid/storyboard.schema.json",
+        "title": "kbvideo storyboard",
+        "description": "One Kampung KB profile video: the kampung, output settings, music and scenes.",
+        **_obj(v.TOP_KEYS, {
+            "schema_version": {"const": v.SCHEMA_VERSION},
+            "kampung": _obj(v.KAMPUNG_KEYS, {
+                "name": TEXT, "kelurahan": TEXT, "kecamatan": TEXT, "kota": TEXT, "kabupaten": TEXT,
+                "provinsi": TEXT, "category": {"enum": list(v.CATEGORIES)}, "year": {"type": "integer"},
+            }, ["name"]),
+            "output": _obj(v.OUTPUT_KEYS, {
+                "size": {"anyOf": [{"type": "string", "pattern": r"^\d+\s*[xX×]\s*\d+$"},
+                                   {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}]},
+                "fps": {"anyOf": [{"enum": [24, 25, 30, 50, 60, 29.97]},
+                                  {"enum": ["24", "25", "30", "50", "60", "30000/1001", "29.97"]}]},
+                "rules": {"type": "string"},
+            }),
+            "defaults": _obj(v.DEFAULT_KEYS, {
+                "fit": {"enum": list(FITS)}, "fill": FILL, "transition": _transition(), "clip_volume": VOLUME,
+                "title_duration": TIME, "lower_third_duration": TIME,
+            }),
+            "vars": {"type": "object", "additionalProperties": {"type": "string"}},
+            "music": {"anyOf": [PATH, _obj(v.MUSIC_KEYS, {"file": PATH, "volume": VOLUME, "duck": {"type": "boolean"}},
+                                           ["file"])]},
+            "scenes": {"type": "array", "minItems": 1, "items": scene},
+        }, ["kampung", "scenes"]),
+    }
