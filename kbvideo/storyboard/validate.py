@@ -137,7 +137,7 @@ class StoryboardParser:
     def text(self, node: YNode, what: str, placeholders: bool = True) -> str:
         raw = self.scalar(node, what)
         if node.tag != "str" and not node.quoted:
-            reads = _YAML_READS.get(node.tag, node.tag).format(value=raw.lower() in ("yes", "true", "on", "y"))
+            reads = _YAML_READS.get(node.tag, node.tag).format(value=str(raw.lower() in ("yes", "true", "on", "y")).lower())
             raise self.fail(node, f"{what}: unquoted '{raw}' is read by YAML as {reads}, not as text",
                             f'put the text in quotes: "{raw}"')
         if not raw.strip():
@@ -254,7 +254,7 @@ class StoryboardParser:
         defaults = self.collect(self.defaults, top["defaults"], default={}) if "defaults" in top else {}
         music = self.collect(self.music, top["music"]) if "music" in top else None
         scenes = self.collect(self.scenes, top["scenes"], defaults, default=()) if "scenes" in top else ()
-        errors = [p for p in self.problems if p.severity == "error"]
+        errors = sorted((p for p in self.problems if p.severity == "error"), key=lambda p: (p.line, p.col))
         if errors:
             raise SpecError(errors)
         return Storyboard(
@@ -444,6 +444,7 @@ class StoryboardParser:
                 hint = hint or did_you_mean(key, SHOT_KINDS)
             raise self.fail(node, f"{what}: {message}", hint)
         kind = kinds[0]
+        recorded = len(self.problems)
         fields = self.mapping(node, SHOT_KEYS[kind], f"{what}: {kind} shot")
         args: dict[str, Any] = {"kind": kind, "loc": self.loc(node)}
         args["fit"] = defaults.get("fit", "contain")
@@ -475,11 +476,11 @@ class StoryboardParser:
                 args["color"] = self.collect(self.colour, value, label, default="#0b5d3b")
             elif key in ("title", "subtitle"):
                 args[key] = self.collect(self.text, value, label)
-        if kind in ("still", "card", "chart") and "duration" not in fields:
+        if kind in ("still", "card", "chart") and "duration" not in fields and len(self.problems) == recorded:
             raise self.fail(node, f"{what}: a {kind} shot needs a duration", "add e.g. duration: 5")
         if kind == "clip" and "out" in fields and "duration" in fields:
             raise self.fail(fields["duration"], f"{what}: give 'out' or 'duration', not both")
-        if kind == "card" and not args.get("title"):
+        if kind == "card" and not args.get("title") and len(self.problems) == recorded:
             raise self.fail(node, f"{what}: a card needs a title", 'card: "Kampung KB ..."')
         return ShotSpec(**{k: v for k, v in args.items() if v is not None})
 
