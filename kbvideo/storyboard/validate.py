@@ -84,7 +84,8 @@ def did_you_mean(word: str, options) -> str | None:
 
 
 class StoryboardParser:
-    def __init__(self, label: str, path: Path, project_root: Path, allow_outside: bool = False):
+    def __init__(self, label: str, path: Path, project_root: Path, allow_outside: bool = False,
+                 variables: dict[str, str] | None = None):
         self.label = label
         self.path = path
         self.base = path.parent
@@ -92,17 +93,24 @@ class StoryboardParser:
         self.allow_outside = allow_outside
         self.problems: list[Problem] = []
         self.placeholders: dict[str, str] = {}
+        self.variables = {f"vars.{k}": str(v) for k, v in (variables or {}).items()}
 
     # ---- helpers -------------------------------------------------------------------------
     def loc(self, node: YNode) -> Loc:
         source = node.source.line(node.line) if node.source else None
-        return Loc(self.label, node.line, node.col, source)
+        return Loc(node.source.label if node.source else self.label, node.line, node.col, source)
+
+    def base_of(self, node: YNode) -> Path:
+        """Paths are relative to the file that wrote them (a template's own folder, for inherited keys)."""
+        if node.source and node.source.label != self.label and Path(node.source.label).exists():
+            return Path(node.source.label).resolve().parent
+        return self.base
 
     def fail(self, node: YNode, message: str, hint: str | None = None) -> _Invalid:
-        return _Invalid(node.problem(self.label, message, hint))
+        return _Invalid(node.problem(None, message, hint))
 
     def warn(self, node: YNode, message: str, hint: str | None = None) -> None:
-        self.problems.append(node.problem(self.label, message, hint, severity="warning"))
+        self.problems.append(node.problem(None, message, hint, severity="warning"))
 
     def collect(self, func: Callable[..., Any], *args, default: Any = None) -> Any:
         """Run one field parser; a problem is recorded and `default` returned, so parsing goes on."""
@@ -121,12 +129,12 @@ class StoryboardParser:
         for key, (key_node, value_node) in node.value.items():
             if key not in keys:
                 hint = did_you_mean(key, keys) or f"known keys: {', '.join(keys)}"
-                self.problems.append(key_node.problem(self.label, f"{what}: unknown key '{key}'", hint))
+                self.problems.append(key_node.problem(None, f"{what}: unknown key '{key}'", hint))
                 continue
             out[key] = value_node
         for key in required:
             if key not in out and key in keys and not any(k == key for k in node.value):
-                self.problems.append(node.problem(self.label, f"{what}: missing '{key}'", f"add '{key}:'"))
+                self.problems.append(node.problem(None, f"{what}: missing '{key}'", f"add '{key}:'"))
         return out
 
     def scalar(self, node: YNode, what: str) -> str:
@@ -207,9 +215,9 @@ class StoryboardParser:
         return raw.lower()
 
     def asset(self, node: YNode, what: str) -> Path:
-        raw = self.text(node, what, placeholders=False)
+        raw = self.text(node, what)
         written = Path(raw)
-        path = (written if written.is_absolute() else self.base / written)
+        path = (written if written.is_absolute() else self.base_of(node) / written)
         resolved = path.resolve()
         if not self.allow_outside:
             if written.is_absolute():
@@ -237,19 +245,20 @@ class StoryboardParser:
     # ---- sections ------------------------------------------------------------------------
     def parse(self, root: YNode) -> Storyboard:
         if root.kind != "map":
-            raise SpecError(root.problem(self.label, "a storyboard must be a mapping with 'kampung:' and 'scenes:'",
+            raise SpecError(root.problem(None, "a storyboard must be a mapping with 'kampung:' and 'scenes:'",
                                          "start from storyboards/jenggot.yaml"))
         top = self.mapping(root, TOP_KEYS, "storyboard", required=("kampung", "scenes"))
         if "schema_version" in top:
             version = self.collect(self.integer, top["schema_version"], "schema_version", default=SCHEMA_VERSION)
             if version != SCHEMA_VERSION:
                 self.problems.append(top["schema_version"].problem(
-                    self.label, f"schema_version {version} is not supported (this kbvideo reads {SCHEMA_VERSION})",
+                    None, f"schema_version {version} is not supported (this kbvideo reads {SCHEMA_VERSION})",
                     "upgrade kbvideo or write schema_version: 1"))
         kampung = self.collect(self.kampung, top["kampung"], default=None) if "kampung" in top else None
         self.placeholders = dict(kampung.fields()) if kampung else {}
         if "vars" in top:
-            self.collect(self.variables, top["vars"])
+            self.collect(self.declared_variables, top["vars"])
+        self.placeholders.update(self.variables)  # given by the caller (a roster row) win over the file's
         output = self.collect(self.output, top["output"], default=Output()) if "output" in top else Output()
         defaults = self.collect(self.defaults, top["defaults"], default={}) if "defaults" in top else {}
         music = self.collect(self.music, top["music"]) if "music" in top else None
@@ -280,7 +289,7 @@ class StoryboardParser:
         if "name" not in fields:
             raise _Skip()
         if "kota" in fields and "kabupaten" in fields:
-            self.problems.append(fields["kabupaten"].problem(self.label, "kampung: give either 'kota' or 'kabupaten', not both"))
+            self.problems.append(fields["kabupaten"].problem(None, "kampung: give either 'kota' or 'kabupaten', not both"))
         category = values.get("category")
         if category == "kabupaten" and "kota" in fields and "kabupaten" not in fields:
             self.warn(fields["kota"], "kampung: category is kabupaten but 'kota' is given", "use kabupaten: ... for a regency")
@@ -288,12 +297,12 @@ class StoryboardParser:
             values["category"] = "kabupaten" if "kabupaten" in fields else "kota"
         return Kampung(**{k: v for k, v in values.items() if v is not None or k == "name"})
 
-    def variables(self, node: YNode) -> None:
+    def declared_variables(self, node: YNode) -> None:
         if node.kind != "map":
             raise self.fail(node, "vars must be a mapping of names to text")
         for key, (key_node, value_node) in node.value.items():
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-                self.problems.append(key_node.problem(self.label, f"vars: '{key}' is not a valid name", "use letters, digits and _"))
+                self.problems.append(key_node.problem(None, f"vars: '{key}' is not a valid name", "use letters, digits and _"))
                 continue
             value = self.collect(self.text, value_node, f"vars.{key}", False)
             if value is not None:
@@ -384,7 +393,7 @@ class StoryboardParser:
                 scenes.append(scene)
         last = items[-1].get("transition") if items[-1].kind == "map" else None
         if scenes and last is not None and scenes[-1].transition.kind != "cut":
-            self.problems.append(last.problem(self.label, f"scene '{scenes[-1].id}': the last scene has no next scene "
+            self.problems.append(last.problem(None, f"scene '{scenes[-1].id}': the last scene has no next scene "
                                                           "to transition into", "remove its 'transition:'"))
         return scenes
 
@@ -514,7 +523,7 @@ class StoryboardParser:
                 if entry and "label" in entry and "value" in entry:
                     pairs.append((entry["label"].value, entry["value"]))
                 elif entry is not None:
-                    self.problems.append(item.problem(self.label, f"{what}.data item needs label and value"))
+                    self.problems.append(item.problem(None, f"{what}.data item needs label and value"))
         else:
             raise self.fail(data, f"{what}.data must map labels to numbers", 'data: {"2022": 40, "2023": 25}')
         for label, value_node in pairs:
@@ -616,7 +625,10 @@ def _nearby_names(path: Path) -> str | None:
 
 
 def parse_storyboard(root: YNode, path: Path, project_root: Path, *, label: str | None = None,
-                     allow_outside: bool = False) -> Storyboard:
-    """Pure apart from checking that asset files exist. Raises SpecError listing every problem."""
-    parser = StoryboardParser(label or str(path), path.resolve(), project_root.resolve(), allow_outside)
+                     allow_outside: bool = False, variables: dict[str, str] | None = None) -> Storyboard:
+    """Pure apart from checking that asset files exist. Raises SpecError listing every problem.
+
+    `variables` fill {vars.NAME} placeholders (e.g. from a roster row) and win over the file's own `vars:`.
+    """
+    parser = StoryboardParser(label or str(path), path.resolve(), project_root.resolve(), allow_outside, variables)
     return parser.parse(root)
