@@ -61,6 +61,14 @@ def probe_storyboard_media(board: Storyboard, cache: ProbeCache | None) -> dict[
     return media
 
 
+def _storyboard_rules(board: Storyboard) -> str | None:
+    """A rules file named in a storyboard is relative to the storyboard's folder, like its assets."""
+    name = board.output.rules
+    if name and (name.endswith((".yaml", ".yml")) or "/" in name):
+        return str((board.path.parent / name).resolve())
+    return name
+
+
 def plan_storyboard(path: str | Path, *, rules: str | None = None, root: str | Path | None = None,
                     allow_outside: bool = False, use_cache: bool = True) -> Plan:
     """Load, parse, probe, resolve and check one storyboard. Raises SpecError on any input problem."""
@@ -71,6 +79,6 @@ def plan_storyboard(path: str | Path, *, rules: str | None = None, root: str | P
     cache = ProbeCache(cache_dir(project_root) / "probe") if use_cache else None
     media = probe_storyboard_media(board, cache)
     timeline = resolve_timeline(board, media)
-    profile = load_profile(rules or board.output.rules)
+    profile = load_profile(rules or _storyboard_rules(board))
     findings = check_timeline(timeline, profile)
     return Plan(path, project_root, board, media, timeline, profile, findings, list(board.warnings))
