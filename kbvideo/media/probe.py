@@ -35,6 +35,8 @@ class VideoStream:
     duration: float | None  # seconds, from the stream header
     frames: int | None  # from the header, when known
     is_cover_art: bool  # an attached picture, not the video
+    sar: Fraction | None = None  # sample (pixel) aspect ratio when not square, else None
+    start_time: float | None = None  # seconds, first timestamp of the stream
 
     @property
     def hdr(self) -> bool:
@@ -50,6 +52,7 @@ class AudioStream:
     channels: int
     layout: str | None
     duration: float | None
+    start_time: float | None = None  # seconds; AAC priming makes this slightly negative or zero
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,3 +88,588 @@ class MediaInfo:
             return (self.image_width or 0, self.image_height or 0)
         v = self.main_video
         return (v.display_width, v.display_height) if v else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Implementation. PyAV and Pillow are imported lazily, so a run served from the cache opens no
+# media and does not pay for importing them.
+
+import dataclasses  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import stat  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from kbvideo.errors import MediaError  # noqa: E402
+
+PROBE_VERSION = 1  # bump when MediaInfo's meaning changes: old cache entries are then ignored
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+UNSUPPORTED_IMAGE_SUFFIXES = {".heic", ".heif", ".avif"}
+MOV_TOP_LEVEL = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid", b"moof", b"mfra",
+                 b"styp", b"sidx", b"meta", b"pdin", b"prft", b"emsg"}
+SIZE_CHECK_INDEX_LIMIT = 2_000_000  # index entries looked at when checking an MP4 index against the file size
+
+# FFmpeg's enum values (libavutil/pixfmt.h, libavcodec/defs.h) → the names ffmpeg prints.
+COLOR_TRANSFERS = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "linear",
+                   9: "log100", 10: "log316", 11: "iec61966-2-4", 12: "bt1361e", 13: "iec61966-2-1",
+                   14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 17: "smpte428", 18: "arib-std-b67"}
+COLOR_PRIMARIES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film",
+                   9: "bt2020", 10: "smpte428", 11: "smpte431", 12: "smpte432", 22: "ebu3213"}
+COLOR_RANGES = {1: "tv", 2: "pc"}
+FIELD_ORDERS = {1: "progressive", 2: "tt", 3: "bb", 4: "tb", 5: "bt"}
+ATTACHED_PIC = 0x0400  # AV_DISPOSITION_ATTACHED_PIC
+
+HINT_COPY_AGAIN = "the file did not finish copying or recording; copy it again from the phone or camera, or re-export it"
+
+
+# --- MediaInfo ⇄ dict (the cache's format) -----------------------------------------------------
+
+def _to_json_value(value):
+    if isinstance(value, Fraction):
+        return f"{value.numerator}/{value.denominator}"
+    return value
+
+
+def _stream_to_dict(stream) -> dict:
+    return {f.name: _to_json_value(getattr(stream, f.name)) for f in dataclasses.fields(stream)}
+
+
+def _stream_from_dict(cls, data: dict):
+    names = {f.name for f in dataclasses.fields(cls)}
+    values = {k: v for k, v in data.items() if k in names}
+    for key in ("fps", "sar"):
+        if isinstance(values.get(key), str):
+            values[key] = Fraction(values[key])
+    return cls(**values)
+
+
+def _media_to_dict(self: MediaInfo) -> dict:
+    data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("video", "audio")}
+    data["video"] = [_stream_to_dict(v) for v in self.video]
+    data["audio"] = [_stream_to_dict(a) for a in self.audio]
+    data["extra"] = dict(self.extra)
+    return data
+
+
+def _media_from_dict(cls, data: dict) -> MediaInfo:
+    names = {f.name for f in dataclasses.fields(cls)}
+    values = {k: v for k, v in data.items() if k in names}
+    values["video"] = tuple(_stream_from_dict(VideoStream, v) for v in data.get("video", ()))
+    values["audio"] = tuple(_stream_from_dict(AudioStream, a) for a in data.get("audio", ()))
+    values["extra"] = dict(data.get("extra") or {})
+    return cls(**values)
+
+
+MediaInfo.to_dict = _media_to_dict
+MediaInfo.to_dict.__doc__ = "JSON-ready dict; Fractions become 'num/den' strings."
+MediaInfo.from_dict = classmethod(_media_from_dict)
+
+
+# --- probe ------------------------------------------------------------------------------------
+
+def probe(path: str | os.PathLike) -> MediaInfo:
+    """Open one media file and describe it. Raises MediaError naming the file for anything unusable."""
+    name = str(path)
+    st = _stat_media(name)
+    absolute = os.path.abspath(name)
+    with _open_readable(name) as handle:
+        head = handle.read(32)
+    suffix = Path(name).suffix.lower()
+    if suffix in UNSUPPORTED_IMAGE_SUFFIXES:
+        raise MediaError(name, f"{suffix[1:].upper()} images are not supported",
+                         "export the photo as JPEG (most phones: Settings → Camera → Formats → Most Compatible)")
+    if suffix in IMAGE_SUFFIXES or _looks_like_image(head):
+        return _probe_still(name, absolute, st)
+    return _probe_av(name, absolute, st, head)
+
+
+def _stat_media(name: str) -> os.stat_result:
+    try:
+        st = os.stat(name)
+    except FileNotFoundError:
+        raise MediaError(name, "file not found", "check the spelling and that the path is relative to the storyboard's folder") from None
+    except PermissionError:
+        raise MediaError(name, "cannot be read (permission denied)", "fix the file's permissions") from None
+    except OSError as exc:
+        raise MediaError(name, f"cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise MediaError(name, "is a folder, not a media file", "name a file inside it")
+    if not stat.S_ISREG(st.st_mode):
+        raise MediaError(name, "is not a regular file")
+    if st.st_size == 0:
+        raise MediaError(name, "file is empty (0 bytes)", HINT_COPY_AGAIN)
+    return st
+
+
+def _open_readable(name: str):
+    try:
+        return open(name, "rb")
+    except PermissionError:
+        raise MediaError(name, "cannot be read (permission denied)", "fix the file's permissions") from None
+    except OSError as exc:
+        raise MediaError(name, f"cannot be read ({exc.strerror or exc})") from None
+
+
+def _looks_like_image(head: bytes) -> bool:
+    return (head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*"))
+            or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"))
+
+
+# --- stills (Pillow) --------------------------------------------------------------------------
+
+def _probe_still(name: str, absolute: str, st: os.stat_result) -> MediaInfo:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(name) as img:
+            width, height = img.size
+            fmt = (img.format or "image").lower()
+            mode = img.mode
+            has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
+            try:
+                orientation = img.getexif().get(0x0112)
+            except Exception:  # a damaged EXIF block does not make the picture unusable
+                orientation = None
+            frames = getattr(img, "n_frames", 1)
+            if fmt == "jpeg":
+                img.draft(img.mode, (max(1, width // 8), max(1, height // 8)))  # decode at 1/8: fast, still catches truncation
+            img.load()
+    except Image.DecompressionBombError as exc:
+        raise MediaError(name, f"image is too large to open safely ({exc})",
+                         "resize it to at most a few thousand pixels on its long side") from None
+    except UnidentifiedImageError:
+        raise MediaError(name, "is not an image Pillow can read", "save it again as JPEG or PNG") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise MediaError(name, f"image is damaged or truncated ({exc})", HINT_COPY_AGAIN) from None
+    if orientation not in range(1, 9):
+        orientation = None
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    extra = {"mode": mode}
+    if frames > 1:
+        extra["frames"] = frames
+    return MediaInfo(absolute, "image", fmt, None, st.st_size, st.st_mtime_ns, image_width=width,
+                     image_height=height, exif_orientation=orientation, has_alpha=has_alpha, extra=extra)
+
+
+# --- MP4/MOV top-level boxes ------------------------------------------------------------------
+
+def _mov_boxes(name: str, file_size: int) -> list[tuple[bytes, int, int]] | None:
+    """(type, offset, size) of each top-level box, or None when the file is not MP4/MOV-shaped."""
+    boxes: list[tuple[bytes, int, int]] = []
+    with _open_readable(name) as handle:
+        offset = 0
+        while offset < file_size:
+            handle.seek(offset)
+            header = handle.read(16)
+            if len(header) < 8:
+                boxes.append((b"?", offset, file_size - offset))  # a torn box header at the end
+                break
+            size = int.from_bytes(header[:4], "big")
+            kind = header[4:8]
+            if not boxes and kind not in MOV_TOP_LEVEL:
+                return None
+            if size == 1 and len(header) >= 16:
+                size = int.from_bytes(header[8:16], "big")
+            elif size == 0:
+                size = file_size - offset
+            if size < 8:
+                return boxes or None
+            boxes.append((kind, offset, size))
+            offset += size
+    return boxes
+
+
+def _check_mov_boxes(name: str, boxes: list[tuple[bytes, int, int]], file_size: int) -> bool | None:
+    """Raise for a missing index or a box cut short; return faststart (moov before mdat)."""
+    kinds = [kind for kind, _, _ in boxes]
+    last_kind, last_offset, last_size = boxes[-1]
+    cut = last_offset + last_size > file_size
+    if b"moov" not in kinds and b"moof" not in kinds:
+        why = "the file stops before its end" if cut else "the recording or render did not finish"
+        raise MediaError(name, f"MP4/MOV index (moov box) is missing: {why}", HINT_COPY_AGAIN)
+    if cut:
+        claimed = last_offset + last_size
+        raise MediaError(name, f"file is truncated: it is {_mb(file_size)} but its '{last_kind.decode('latin-1')}' box "
+                               f"claims {_mb(claimed)}", HINT_COPY_AGAIN)
+    if b"mdat" not in kinds:
+        return True
+    return kinds.index(b"moov") < kinds.index(b"mdat") if b"moov" in kinds else True
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size} bytes"
+
+
+def _child_boxes(data: bytes, start: int = 0, end: int | None = None):
+    """(type, body_start, body_end) of the boxes inside data[start:end]."""
+    end = len(data) if end is None else end
+    offset = start
+    while offset + 8 <= end:
+        size = int.from_bytes(data[offset:offset + 4], "big")
+        kind = data[offset + 4:offset + 8]
+        header = 8
+        if size == 1 and offset + 16 <= end:
+            size, header = int.from_bytes(data[offset + 8:offset + 16], "big"), 16
+        elif size == 0:
+            size = end - offset
+        if size < header or offset + size > end:
+            return
+        yield kind, offset + header, offset + size
+        offset += size
+
+
+def _mov_rotations(name: str, boxes: list[tuple[bytes, int, int]]) -> dict[int, float]:
+    """Track id → the tkhd display matrix's counter-clockwise rotation in degrees (what ffmpeg reports).
+
+    Reading the matrix here saves decoding a frame to learn the rotation.
+    """
+    import math
+
+    moov = next(((offset, size) for kind, offset, size in boxes if kind == b"moov"), None)
+    if moov is None or moov[1] > 256_000_000:
+        return {}
+    with _open_readable(name) as handle:
+        handle.seek(moov[0])
+        data = handle.read(moov[1])
+    rotations: dict[int, float] = {}
+    for kind, start, end in _child_boxes(data, 8 if data[:4] != b"\x00\x00\x00\x01" else 16):
+        if kind != b"trak":
+            continue
+        for child, body, body_end in _child_boxes(data, start, end):
+            if child != b"tkhd" or body_end - body < 84:
+                continue
+            version = data[body]
+            track_id_at = body + (20 if version == 1 else 12)
+            matrix_at = body + (4 + 32 + 16 if version == 1 else 4 + 20 + 16)
+            if matrix_at + 36 > body_end:
+                continue
+            track_id = int.from_bytes(data[track_id_at:track_id_at + 4], "big")
+            a = int.from_bytes(data[matrix_at:matrix_at + 4], "big", signed=True)
+            b = int.from_bytes(data[matrix_at + 4:matrix_at + 8], "big", signed=True)
+            rotations[track_id] = -math.degrees(math.atan2(b, a)) if (a or b) else 0.0
+    return rotations
+
+
+# --- audio/video (PyAV) -----------------------------------------------------------------------
+
+def _probe_av(name: str, absolute: str, st: os.stat_result, head: bytes) -> MediaInfo:
+    import av
+
+    boxes = _mov_boxes(name, st.st_size) if head[4:8] in MOV_TOP_LEVEL else None
+    faststart = _check_mov_boxes(name, boxes, st.st_size) if boxes else None
+    try:
+        container = av.open(name, metadata_errors="ignore")
+    except av.error.FFmpegError as exc:
+        raise _open_error(name, exc) from None
+    with container:
+        rotations = _mov_rotations(name, boxes) if boxes else {}
+        return _describe(name, absolute, st, container, faststart, rotations)
+
+
+def _open_error(name: str, exc) -> MediaError:
+    import av
+
+    if isinstance(exc, av.error.InvalidDataError):
+        return MediaError(name, "is not a media file ffmpeg can read (no audio or video found)",
+                          "check that it is really a video, photo or sound file; renaming a file does not convert it")
+    if isinstance(exc, (av.error.PermissionError,)):
+        return MediaError(name, "cannot be read (permission denied)", "fix the file's permissions")
+    return MediaError(name, f"cannot be opened: {getattr(exc, 'strerror', None) or exc}")
+
+
+class _StreamScan:
+    """What demuxing every packet of one stream tells: its real start and end, packets, frame timing.
+
+    Timestamps stay integers in the stream's time base while scanning (Fractions per packet are slow).
+    """
+
+    __slots__ = ("time_base", "first_tick", "end_tick", "packets", "stamps")
+
+    def __init__(self, time_base):
+        self.time_base = Fraction(time_base) if time_base else Fraction(1, 1_000_000)
+        self.first_tick: int | None = None
+        self.end_tick: int | None = None
+        self.packets = 0
+        self.stamps: list[int] = []
+
+    @property
+    def first(self) -> Fraction | None:
+        return None if self.first_tick is None else self.first_tick * self.time_base
+
+    @property
+    def end(self) -> Fraction | None:
+        return None if self.end_tick is None else self.end_tick * self.time_base
+
+
+def _clockwise(ccw_degrees: float) -> int:
+    """ffmpeg's counter-clockwise display rotation → degrees clockwise to show upright, one of 0/90/180/270."""
+    return (-round(ccw_degrees / 90) * 90) % 360
+
+
+def _describe(name, absolute, st, container, faststart, rotations: dict[int, float]) -> MediaInfo:
+    import av
+
+    video_streams = list(container.streams.video)
+    audio_streams = list(container.streams.audio)
+    if not video_streams and not audio_streams:
+        raise MediaError(name, "contains no audio or video stream", "use a video, photo or sound file")
+    cover = {s.index for s in video_streams if int(s.disposition) & ATTACHED_PIC}
+    main = next((s for s in video_streams if s.index not in cover), None)
+    scans = {s.index: _StreamScan(s.time_base) for s in (*video_streams, *audio_streams)}
+    main_index = main.index if main is not None else -1
+    rotation, decode_note = 0, None
+    need_frame = main is not None
+    if main is not None and main.id in rotations:
+        rotation, need_frame = _clockwise(rotations[main.id]), False
+    if main is not None:
+        main.codec_context.thread_count = 1  # one frame only: thread start-up would cost more than decoding
+    try:
+        for packet in container.demux(*video_streams, *audio_streams):
+            scan = scans.get(packet.stream_index)
+            if scan is None:
+                continue
+            stamp = packet.pts
+            if stamp is None:
+                stamp = packet.dts
+                if stamp is None:
+                    continue
+            scan.packets += 1
+            if scan.first_tick is None or stamp < scan.first_tick:
+                scan.first_tick = stamp
+            end = stamp + (packet.duration or 0)
+            if scan.end_tick is None or end > scan.end_tick:
+                scan.end_tick = end
+            if packet.stream_index == main_index:
+                if len(scan.stamps) < 20_000:
+                    scan.stamps.append(stamp)
+                if need_frame:
+                    try:
+                        frames = main.codec_context.decode(packet)
+                    except av.error.FFmpegError as exc:
+                        frames, decode_note = [], str(exc)
+                    if frames:
+                        rotation = _clockwise(frames[0].rotation)
+                        need_frame = False
+    except av.error.FFmpegError as exc:
+        raise MediaError(name, f"file is damaged: reading it failed ({exc})", HINT_COPY_AGAIN) from None
+    if main is not None and need_frame:
+        try:
+            for frame in main.codec_context.decode(None):
+                rotation = _clockwise(frame.rotation)
+                need_frame = False
+                break
+        except av.error.FFmpegError as exc:
+            decode_note = str(exc)
+    duration = container.duration / 1_000_000 if container.duration else None
+    video = tuple(_video_stream(s, scans[s.index], s.index in cover, rotation if s is main else 0) for s in video_streams)
+    audio = tuple(_audio_stream(s, scans[s.index]) for s in audio_streams)
+    _check_complete(name, duration, video, audio, scans)
+    extra = {}
+    if main is not None and need_frame:
+        extra["decode_error"] = decode_note or "no frame could be decoded"
+    kind = "video" if main is not None else "audio"
+    if main is not None and _is_single_picture(container.format.name, main):
+        kind = "image"
+    return MediaInfo(absolute, kind, container.format.name, duration, st.st_size, st.st_mtime_ns, video, audio,
+                     faststart=faststart, extra=extra)
+
+
+def _codec_name(cc) -> str:
+    codec = cc.codec
+    return getattr(codec, "canonical_name", None) or cc.name
+
+
+def _is_single_picture(format_name: str, stream) -> bool:
+    return format_name.endswith("_pipe") or format_name == "image2"
+
+
+def _seconds(value, time_base) -> float | None:
+    if value is None or time_base is None:
+        return None
+    return float(value * time_base)
+
+
+def _video_stream(stream, scan: _StreamScan, is_cover: bool, rotation: int) -> VideoStream:
+    cc = stream.codec_context
+    width, height = cc.width, cc.height
+    shown = (height, width) if rotation in (90, 270) else (width, height)
+    fmt = cc.format
+    bit_depth = max((c.bits for c in fmt.components), default=8) if fmt is not None else 8
+    duration = _seconds(stream.duration, stream.time_base)
+    if duration is None and scan.end is not None:
+        duration = float(scan.end - (scan.first or 0))
+    start = _seconds(stream.start_time, stream.time_base)
+    if start is None and scan.first is not None:
+        start = float(scan.first)
+    sar = cc.sample_aspect_ratio
+    sar = Fraction(sar) if sar and sar != 1 else None
+    fps = stream.average_rate or stream.guessed_rate
+    return VideoStream(
+        index=stream.index,
+        codec=_codec_name(cc),
+        profile=cc.profile or None,
+        width=width,
+        height=height,
+        rotation=rotation,
+        display_width=shown[0],
+        display_height=shown[1],
+        fps=Fraction(fps) if fps else None,
+        vfr=False if is_cover else _is_vfr(scan.stamps),
+        pix_fmt=fmt.name if fmt is not None else cc.pix_fmt,
+        bit_depth=bit_depth,
+        color_transfer=COLOR_TRANSFERS.get(cc.color_trc),
+        color_primaries=COLOR_PRIMARIES.get(cc.color_primaries),
+        color_range=COLOR_RANGES.get(cc.color_range),
+        field_order=FIELD_ORDERS.get(cc.field_order),
+        duration=duration,
+        frames=stream.frames or scan.packets or None,
+        is_cover_art=is_cover,
+        sar=sar,
+        start_time=start,
+    )
+
+
+def _audio_stream(stream, scan: _StreamScan) -> AudioStream:
+    cc = stream.codec_context
+    layout = cc.layout
+    duration = _seconds(stream.duration, stream.time_base)
+    if duration is None and scan.end is not None:
+        duration = float(scan.end - (scan.first or 0))
+    start = _seconds(stream.start_time, stream.time_base)
+    if start is None and scan.first is not None:
+        start = float(scan.first)
+    return AudioStream(
+        index=stream.index,
+        codec=_codec_name(cc),
+        profile=cc.profile or None,
+        sample_rate=cc.sample_rate,
+        channels=cc.channels or (layout.nb_channels if layout else 0),
+        layout=layout.name if layout else None,
+        duration=duration,
+        start_time=start,
+    )
+
+
+def _is_vfr(stamps: list[int]) -> bool:
+    """Frame durations vary: more than one gap between presentation times strays from the usual one."""
+    ordered = sorted(set(stamps))
+    deltas = [b - a for a, b in zip(ordered, ordered[1:])]
+    if len(deltas) < 3:
+        return False
+    usual = sorted(deltas)[len(deltas) // 2]
+    tolerance = max(1.5, usual * 0.05)  # timestamp rounding (33/34 ms for 29.97 fps) is not VFR
+    strays = sum(1 for d in deltas if abs(d - usual) > tolerance)
+    return strays >= 2
+
+
+def _check_complete(name, duration, video, audio, scans) -> None:
+    """The data must reach the length the header promises (a cut file keeps its full-length header)."""
+    for stream in (*video, *audio):
+        if getattr(stream, "is_cover_art", False):
+            continue
+        scan = scans[stream.index]
+        claimed = stream.duration
+        if scan.end is None:
+            raise MediaError(name, f"file is truncated: stream #{stream.index} has no data", HINT_COPY_AGAIN)
+        if not claimed:
+            continue
+        reached = float(scan.end - (scan.first if scan.first is not None and scan.first > 0 else 0))
+        if reached < claimed - max(0.5, 0.02 * claimed):
+            what = "video" if stream in video else "audio"
+            raise MediaError(name, f"file is truncated: its header says {claimed:.1f} s but the {what} stops at "
+                                   f"{reached:.1f} s", HINT_COPY_AGAIN)
+    reached_any = [float(scans[s.index].end) for s in (*video, *audio)
+                   if not getattr(s, "is_cover_art", False) and scans[s.index].end is not None]
+    if duration and reached_any and max(reached_any) < duration - max(0.5, 0.02 * duration):
+        raise MediaError(name, f"file is truncated: its header says {duration:.1f} s but the data stops at "
+                               f"{max(reached_any):.1f} s", HINT_COPY_AGAIN)
+
+
+# --- probe_all and the cache ------------------------------------------------------------------
+
+class ProbeCache:
+    """Probe results on disk: one small JSON file per media file, keyed by absolute path, size and mtime_ns.
+
+    A hit needs only os.stat of the media file (no media is opened, PyAV is not imported). Writers use
+    a temporary file + os.replace, so concurrent runs never leave a half-written entry.
+    """
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+        self.hits = 0
+        self.misses = 0
+
+    def _entry_path(self, absolute: str) -> Path:
+        return self.folder / (hashlib.sha1(absolute.encode("utf-8", "surrogateescape")).hexdigest()[:24] + ".json")
+
+    def get(self, path: str | os.PathLike) -> MediaInfo | None:
+        absolute = os.path.abspath(path)
+        try:
+            st = os.stat(absolute)
+            with open(self._entry_path(absolute), encoding="utf-8") as handle:
+                entry = json.load(handle)
+            if (entry.get("version") != PROBE_VERSION or entry.get("path") != absolute
+                    or entry.get("size") != st.st_size or entry.get("mtime_ns") != st.st_mtime_ns):
+                raise LookupError
+            info = MediaInfo.from_dict(entry["info"])
+        except (OSError, ValueError, LookupError, TypeError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return info
+
+    def put(self, info: MediaInfo) -> None:
+        entry = {"version": PROBE_VERSION, "path": info.path, "size": info.size_bytes, "mtime_ns": info.mtime_ns,
+                 "info": info.to_dict()}
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump(entry, handle)
+                os.replace(tmp, self._entry_path(info.path))
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+        except OSError:
+            pass  # a read-only or full disk only costs speed next time
+
+
+def probe_all(paths, cache: ProbeCache | None = None, *, errors: dict | None = None) -> dict[str, MediaInfo]:
+    """Probe each distinct file once (spellings of one file share a result); keys are the paths as given.
+
+    A failing file raises its MediaError, unless `errors` is a dict: failures are then stored there
+    (path as given → MediaError) and the other files are still probed.
+    """
+    results: dict[str, MediaInfo] = {}
+    by_file: dict[str, MediaInfo | MediaError] = {}
+    for path in paths:
+        key = str(path)
+        absolute = os.path.abspath(key)
+        if absolute not in by_file:
+            info = cache.get(absolute) if cache is not None else None
+            if info is None:
+                try:
+                    info = probe(key)
+                except MediaError as exc:
+                    by_file[absolute] = exc
+                else:
+                    if cache is not None:
+                        cache.put(info)
+            if info is not None:
+                by_file[absolute] = info
+        found = by_file[absolute]
+        if isinstance(found, MediaError):
+            if errors is None:
+                raise found
+            errors[key] = found
+        else:
+            results[key] = found
+    return results
