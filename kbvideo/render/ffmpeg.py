@@ -1,0 +1,153 @@
+"""Running ffmpeg: argv lists, progress, drained stderr, children that die with the render.
+
+Graphs are built as argv lists + `-filter_complex` strings by the modules of this package, not with
+ffmpeg-python: we need per-input options (`-ss`, `-t`, `-loop`), `-progress pipe:1`, our own process
+groups and stderr handling, which ffmpeg-python's `run()` hides. Text never enters a graph (it is
+drawn to PNGs), so the strings hold only numbers, colours and filter names; paths go as argv items.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import subprocess
+import threading
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable, Iterable
+
+from kbvideo.errors import RenderError
+from kbvideo.media import ffmpeg_bin
+
+_LIVE: set[subprocess.Popen] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def ffmpeg_exe() -> str:
+    return ffmpeg_bin.ffmpeg_exe()
+
+
+@dataclass(frozen=True, slots=True)
+class Encoder:
+    """Video encoder settings shared by every segment of one render (so they join with -c copy)."""
+
+    preset: str = "veryfast"
+    crf: int = 23
+    gop: int = 15  # closed GOP of half the frame rate (YouTube delivery recommendation)
+    bframes: int = 2
+    audio_bitrate: str = "160k"
+
+    def video_args(self, fps: Fraction) -> list[str]:
+        args = ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-pix_fmt", "yuv420p",
+                "-profile:v", "high", "-g", str(self.gop), "-keyint_min", str(self.gop), "-bf", str(self.bframes),
+                "-x264-params", "open-gop=0",
+                "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv"]
+        scale = track_timescale(fps)
+        if scale:
+            args += ["-video_track_timescale", str(scale)]
+        return args
+
+    def key(self) -> dict:
+        return {"preset": self.preset, "crf": self.crf, "gop": self.gop, "bf": self.bframes}
+
+
+def final_encoder(fps: Fraction) -> Encoder:
+    return Encoder(gop=max(1, round(fps / 2)))
+
+
+def draft_encoder(fps: Fraction) -> Encoder:
+    # ultrafast turns B-frames off; crf 30 keeps drafts small enough to share over chat apps
+    return Encoder(preset="ultrafast", crf=30, gop=max(1, round(fps)), bframes=0, audio_bitrate="96k")
+
+
+def track_timescale(fps: Fraction) -> int | None:
+    """A timescale in which one frame is a whole number of ticks (so joined segments do not drift)."""
+    for scale in (90000, 60000, 30000):
+        if (Fraction(scale) / fps).denominator == 1:
+            return scale
+    return None
+
+
+def seconds(value: Fraction | float) -> str:
+    """A time for ffmpeg's argv, exact to the microsecond."""
+    return f"{float(value):.6f}"
+
+
+def _hint(stderr: str) -> str:
+    low = stderr.lower()
+    if "no space left" in low:
+        return "the disk is full: free some space or choose another output folder"
+    if "permission denied" in low:
+        return "check that the output folder is writable"
+    if "invalid data found" in low or "moov atom not found" in low:
+        return "a source file is damaged or not media: re-export it from the phone or camera"
+    if "no such file" in low:
+        return "a file was moved or deleted while rendering"
+    return "run with --debug to see the full command; this may be a kbvideo bug, please report it"
+
+
+def kill_all() -> None:
+    """Kill every ffmpeg this process started that is still running (each runs in its own group)."""
+    with _LIVE_LOCK:
+        procs = list(_LIVE)
+    for proc in procs:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def run(args: Iterable[str], *, what: str, on_frame: Callable[[int], None] | None = None,
+        cancel: threading.Event | None = None) -> str:
+    """Run ffmpeg with `args` (after the global options); returns its stderr.
+
+    stderr is drained by a thread (last lines kept for errors); with `on_frame`, `-progress pipe:1`
+    is read from stdout and each `frame=` count is reported. Raises RenderError with ffmpeg's own
+    last lines and a hint on failure.
+    """
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-y", "-loglevel", "info"]
+    if on_frame is not None:
+        cmd += ["-progress", "pipe:1"]
+    cmd += list(args)
+    if cancel is not None and cancel.is_set():
+        raise RenderError(f"{what}: cancelled")
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    with _LIVE_LOCK:
+        _LIVE.add(proc)
+    tail: collections.deque[str] = collections.deque(maxlen=400)
+
+    def drain() -> None:
+        for raw in proc.stderr:
+            tail.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        for raw in proc.stdout:
+            if on_frame is not None and raw.startswith(b"frame="):
+                try:
+                    on_frame(int(raw[6:].strip() or 0))
+                except ValueError:
+                    pass
+        code = proc.wait()
+        reader.join()
+    except BaseException:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        raise
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(proc)
+        proc.stdout.close()
+        proc.stderr.close()
+    stderr = "\n".join(tail)
+    if code != 0:
+        if cancel is not None and cancel.is_set():
+            raise RenderError(f"{what}: cancelled")
+        raise RenderError(f"ffmpeg failed while {what} (exit code {code})", _hint(stderr), stderr)
+    return stderr

@@ -1,0 +1,223 @@
+"""One segment → one ffmpeg argv (inputs + filter_complex), every source conformed to the output.
+
+Conform chain of a clip: decode (ffmpeg autorotates by the display matrix) → tone-map when HLG/PQ →
+`fps` at the output rate (VFR → CFR; the frame shown at time t stays at time t, so sound stays in
+sync) → `trim` by frame numbers → fit (contain on a blurred or solid fill, or cover) → yuv420p,
+BT.709, square pixels, timebase 1/fps with pts = frame number. Stills arrive as frame-size RGB PNGs
+(see stills.py) and are repeated with `loop` (exact frame counts), Ken Burns through `perspective`
+with per-frame subpixel corners (no integer-crop jitter). Texts are PNG inputs laid over with
+`overlay=enable='between(n,a,b)'`, frame-numbered. Transitions blend two layers with `xfade`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Protocol
+
+from kbvideo.render.ffmpeg import seconds
+from kbvideo.render.segments import Layer, Piece, Segment
+
+PREROLL = 2  # frames decoded before a clip's in point, so seeking never lands past it
+KEN_BURNS_ZOOM = Fraction(112, 100)
+TONEMAP = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,"
+           "zscale=t=bt709:m=bt709:r=tv,format=yuv420p")
+TO_709 = "out_color_matrix=bt709:out_range=tv"
+
+
+@dataclass(frozen=True, slots=True)
+class ClipSource:
+    path: str
+    display: tuple[int, int] | None  # upright size, None when unknown
+    hdr: bool = False
+
+
+class Overlay(Protocol):
+    path: Path
+    x: int
+    y: int
+
+
+@dataclass(slots=True)
+class Assets:
+    """How the graph gets its inputs; the engine prepares (and caches) them on demand."""
+
+    clip: Callable[[str], ClipSource]  # source path → what to decode (original or proxy)
+    still: Callable[[object], Path]  # still Shot → fitted RGB PNG
+    motion: Callable[[object], tuple[str, Path]]  # card/chart Shot → ("video"|"still", path)
+    text: Callable[[object], Overlay]  # TextItem → RGBA PNG + position
+    draft_mark: Overlay | None = None
+
+
+class SegmentGraph:
+    def __init__(self, width: int, height: int, fps: Fraction, *, draft: bool = False):
+        self.width, self.height, self.fps = width, height, fps
+        self.flags = "fast_bilinear" if draft else "bicubic"
+        self.inputs: list[str] = []
+        self.filters: list[str] = []
+        self.count = 0
+        self.labels = 0
+
+    # -- small helpers
+    def input(self, *args: str) -> int:
+        self.inputs += list(args)
+        self.count += 1
+        return self.count - 1
+
+    def label(self, prefix: str = "v") -> str:
+        self.labels += 1
+        return f"{prefix}{self.labels}"
+
+    @property
+    def tb(self) -> str:
+        return f"{self.fps.denominator}/{self.fps.numerator}"
+
+    def _restamp(self) -> str:
+        return f"settb={self.tb},setpts=N"
+
+    # -- fitting
+    def fit(self, src: str, display: tuple[int, int] | None, fit: str, fill: str) -> str:
+        """Filters fitting [src] into the frame; returns the label of the result."""
+        W, H, flags = self.width, self.height, self.flags
+        out = self.label("fit")
+        if display and display[0] * H == display[1] * W:
+            scale = "" if display == (W, H) else f"scale={W}:{H}:flags={flags},"
+            self.filters.append(f"[{src}]{scale}setsar=1[{out}]")
+        elif fit == "cover":
+            self.filters.append(f"[{src}]scale={W}:{H}:force_original_aspect_ratio=increase:flags={flags},"
+                                f"crop={W}:{H},setsar=1[{out}]")
+        elif fill.startswith("#"):
+            self.filters.append(f"[{src}]scale={W}:{H}:force_original_aspect_ratio=decrease:force_divisible_by=2:"
+                                f"flags={flags},pad={W}:{H}:(ow-iw)/2:(oh-ih)/2:color=0x{fill[1:]},setsar=1[{out}]")
+        else:
+            bw, bh = max(2, W // 8 // 2 * 2), max(2, H // 8 // 2 * 2)
+            a, b, bg, fg = self.label("a"), self.label("b"), self.label("bg"), self.label("fg")
+            self.filters.append(f"[{src}]split=2[{a}][{b}]")
+            self.filters.append(f"[{a}]scale={bw}:{bh}:force_original_aspect_ratio=increase:flags=fast_bilinear,"
+                                f"crop={bw}:{bh},gblur=sigma={max(1, min(bw, bh) // 10)},"
+                                f"scale={W}:{H}:flags=bilinear,setsar=1[{bg}]")
+            self.filters.append(f"[{b}]scale={W}:{H}:force_original_aspect_ratio=decrease:force_divisible_by=2:"
+                                f"flags={flags},setsar=1[{fg}]")
+            self.filters.append(f"[{bg}][{fg}]overlay=(W-w)/2:(H-h)/2[{out}]")
+        return out
+
+    # -- pieces
+    def video_piece(self, source: ClipSource, first: int, count: int, fit: str, fill: str) -> str:
+        """`count` frames of a video from output-rate frame `first` of the conformed source."""
+        pre = max(0, first - PREROLL)
+        skip = first - pre
+        args = []
+        if pre:
+            args += ["-ss", seconds(Fraction(pre) / self.fps)]
+        args += ["-t", seconds(Fraction(skip + count + PREROLL + 1) / self.fps), "-i", source.path]
+        idx = self.input(*args)
+        chain = f"[{idx}:v:0]"
+        if source.hdr:
+            chain += TONEMAP + ","
+        raw = self.label("raw")
+        chain += (f"fps={self.fps}:start_time=0,trim=start_frame={skip}:end_frame={skip + count},"
+                  f"setpts=PTS-STARTPTS[{raw}]")
+        self.filters.append(chain)
+        fitted = self.fit(raw, source.display, fit, fill)
+        out = self.label("p")
+        self.filters.append(f"[{fitted}]format=yuv420p,{self._restamp()}[{out}]")  # yuv stays yuv: no matrix change
+        return out
+
+    def still_piece(self, png: Path, offset: int, count: int, duration: int, motion: str) -> str:
+        idx = self.input("-i", str(png))
+        out = self.label("p")
+        chain = f"[{idx}:v:0]loop=loop={count - 1}:size=1:start=0,{self._restamp()},"
+        if motion and motion != "none":
+            chain += self.ken_burns(motion, offset, duration) + ","
+        chain += f"scale={TO_709}:flags={self.flags},format=yuv420p,setsar=1[{out}]"
+        self.filters.append(chain)
+        return out
+
+    def ken_burns(self, motion: str, offset: int, duration: int) -> str:
+        """`perspective` corners for the shot's window at output frame `on` (subpixel, eased)."""
+        W, H, z = self.width, self.height, float(KEN_BURNS_ZOOM)
+        span = max(1, duration - 1)
+        p = f"(({offset}+on)/{span})"
+        ease = f"({p}*{p}*(3-2*{p}))"
+        if motion == "zoom_in":
+            zoom = f"(1+{z - 1:.6f}*{ease})"
+            cx, cy = f"{W / 2}", f"{H / 2}"
+        elif motion == "zoom_out":
+            zoom = f"({z:.6f}-{z - 1:.6f}*{ease})"
+            cx, cy = f"{W / 2}", f"{H / 2}"
+        else:
+            zoom = f"{z:.6f}"
+            room = W / 2 - W / (2 * z)
+            if motion == "pan_left":  # the view travels left across the picture
+                cx = f"({W / 2 + room:.4f}-{2 * room:.4f}*{ease})"
+            else:
+                cx = f"({W / 2 - room:.4f}+{2 * room:.4f}*{ease})"
+            cy = f"{H / 2}"
+        hw, hh = f"({W / 2}/{zoom})", f"({H / 2}/{zoom})"
+        corners = {"x0": f"{cx}-{hw}", "y0": f"{cy}-{hh}", "x1": f"{cx}+{hw}", "y1": f"{cy}-{hh}",
+                   "x2": f"{cx}-{hw}", "y2": f"{cy}+{hh}", "x3": f"{cx}+{hw}", "y3": f"{cy}+{hh}"}
+        args = ":".join(f"{k}='{v}'" for k, v in corners.items())
+        return f"perspective={args}:interpolation=linear:eval=frame"
+
+    def gap_piece(self, count: int) -> str:
+        out = self.label("p")
+        self.filters.append(f"color=c=black:s={self.width}x{self.height}:r={self.fps},trim=end_frame={count},"
+                            f"format=yuv420p,setsar=1,{self._restamp()}[{out}]")
+        return out
+
+    def piece(self, piece: Piece, assets: Assets) -> str:
+        shot = piece.shot
+        if shot is None:
+            return self.gap_piece(piece.count)
+        if shot.kind == "clip":
+            return self.video_piece(assets.clip(shot.source), shot.source_in + piece.offset, piece.count,
+                                    shot.fit, shot.fill)
+        if shot.kind == "still":
+            return self.still_piece(assets.still(shot), piece.offset, piece.count, shot.duration, shot.motion)
+        kind, path = assets.motion(shot)
+        if kind == "video":
+            return self.video_piece(ClipSource(str(path), (self.width, self.height)), piece.offset, piece.count,
+                                    "contain", "#000000")
+        return self.still_piece(path, piece.offset, piece.count, shot.duration, "none")
+
+    def layer(self, layer: Layer, assets: Assets) -> str:
+        parts = [self.piece(p, assets) for p in layer.pieces]
+        if len(parts) == 1:
+            current = parts[0]
+        else:
+            current = self.label("cat")
+            self.filters.append("".join(f"[{p}]" for p in parts) +
+                                f"concat=n={len(parts)}:v=1:a=0,{self._restamp()}[{current}]")
+        for text in layer.texts:
+            current = self.overlay(current, assets.text(text), max(0, text.start - layer.start),
+                                   min(text.end, layer.end) - layer.start - 1)
+        return current
+
+    def overlay(self, base: str, image: Overlay, first: int, last: int | None) -> str:
+        idx = self.input("-i", str(image.path))
+        pic, out = self.label("t"), self.label("o")
+        self.filters.append(f"[{idx}:v:0]scale={TO_709},format=yuva420p[{pic}]")
+        enable = "" if last is None else f":enable='between(n,{first},{last})'"
+        self.filters.append(f"[{base}][{pic}]overlay=x={image.x}:y={image.y}:eof_action=repeat:format=yuv420{enable}[{out}]")
+        return out
+
+    def build(self, segment: Segment, assets: Assets) -> list[str]:
+        layers = [self.layer(layer, assets) for layer in segment.layers]
+        if segment.transition is not None and len(layers) == 2:
+            kind = "fadeblack" if segment.transition.kind == "fade_black" else "fade"
+            a, b, out = self.label("xa"), self.label("xb"), self.label("x")
+            self.filters.append(f"[{layers[0]}]fps={self.fps}[{a}]")
+            self.filters.append(f"[{layers[1]}]fps={self.fps}[{b}]")
+            duration = seconds(Fraction(segment.frames) / self.fps)
+            self.filters.append(f"[{a}][{b}]xfade=transition={kind}:duration={duration}:offset=0,"
+                                f"trim=end_frame={segment.frames},{self._restamp()}[{out}]")
+            current = out
+        else:
+            current = layers[0]
+        if assets.draft_mark is not None:
+            current = self.overlay(current, assets.draft_mark, 0, None)
+        final = self.label("out")
+        self.filters.append(f"[{current}]fps={self.fps},format=yuv420p,setparams=range=tv:color_primaries=bt709:color_trc=bt709:"
+                            f"colorspace=bt709[{final}]")
+        return [*self.inputs, "-filter_complex", ";".join(self.filters), "-map", f"[{final}]", "-r", str(self.fps)]

@@ -1,0 +1,135 @@
+"""Cut a Timeline into segments that render independently and join with `-c copy`. Pure.
+
+Each scene gives a *body* segment (its frames outside any transition) and each crossfade or fade
+through black gives a *transition* segment holding the two overlapping scene layers. Cuts need no
+segment. Segments are contiguous, in time order, and cover [0, timeline.duration) exactly.
+
+A segment's cache key holds everything that shapes its pixels, positions relative to the segment's
+start (so lengthening scene 2 does not invalidate scene 5): shots, texts, transition, output size,
+rate, encoder settings and the identity (path, size, mtime) of every source it reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, fields
+from typing import Any, Callable
+
+from kbvideo.timeline.model import Shot, TextItem, Timeline, Transition
+
+KEY_VERSION = 3  # bump when the way a segment is drawn changes
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """`count` frames of `shot`, starting `offset` frames into the shot."""
+
+    shot: Shot | None  # None: a gap, drawn black
+    offset: int
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    scene: str
+    start: int  # absolute frames [start, end)
+    end: int
+    pieces: tuple[Piece, ...]
+    texts: tuple[TextItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    name: str
+    start: int
+    end: int
+    layers: tuple[Layer, ...]  # one, or two for a transition (outgoing, incoming)
+    transition: Transition | None = None
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+
+def _layer(timeline: Timeline, scene: str, start: int, end: int) -> Layer:
+    pieces: list[Piece] = []
+    cursor = start
+    for shot in sorted(timeline.shots_in(scene), key=lambda s: s.start):
+        a, b = max(start, shot.start), min(end, shot.end)
+        if b <= a:
+            continue
+        if a > cursor:
+            pieces.append(Piece(None, 0, a - cursor))
+        pieces.append(Piece(shot, a - shot.start, b - a))
+        cursor = b
+    if cursor < end:
+        pieces.append(Piece(None, 0, end - cursor))
+    texts = tuple(t for t in timeline.texts_in(scene) if t.start < end and t.end > start)
+    return Layer(scene, start, end, tuple(pieces), texts)
+
+
+def plan_segments(timeline: Timeline) -> list[Segment]:
+    by_from = {t.from_scene: t for t in timeline.transitions}
+    by_to = {t.to_scene: t for t in timeline.transitions}
+    out: list[Segment] = []
+    for index, scene in enumerate(timeline.scenes):
+        incoming = by_to.get(scene.id)
+        outgoing = by_from.get(scene.id)
+        a = scene.start + (incoming.duration if incoming else 0)
+        b = scene.end - (outgoing.duration if outgoing else 0)
+        if b > a:
+            out.append(Segment(f"{index + 1:02d}-{scene.id}", a, b, (_layer(timeline, scene.id, a, b),)))
+        if outgoing and outgoing.duration > 0:
+            t0, t1 = outgoing.start, outgoing.start + outgoing.duration
+            layers = (_layer(timeline, outgoing.from_scene, t0, t1), _layer(timeline, outgoing.to_scene, t0, t1))
+            out.append(Segment(f"{index + 1:02d}-{outgoing.kind}", t0, t1, layers, outgoing))
+    cursor = 0
+    for segment in out:
+        if segment.start != cursor:
+            raise ValueError(f"segments do not tile the timeline at frame {cursor} ({segment.name})")
+        cursor = segment.end
+    if cursor != timeline.duration:
+        raise ValueError(f"segments end at frame {cursor}, timeline at {timeline.duration}")
+    return out
+
+
+def _plain(obj: Any, origin: int) -> dict[str, Any]:
+    out = {}
+    for f in fields(obj):
+        if f.name == "where":
+            continue
+        value = getattr(obj, f.name)
+        if f.name == "start":
+            value -= origin
+        elif hasattr(value, "__dataclass_fields__"):
+            value = {g.name: getattr(value, g.name) for g in fields(value)}
+        out[f.name] = value
+    return out
+
+
+def segment_key(segment: Segment, timeline: Timeline, settings: dict[str, Any],
+                identity: Callable[[str], Any]) -> str:
+    """sha256 of everything that shapes the segment; `identity(path)` gives (size, mtime_ns) of a source."""
+    origin = segment.start
+    data = {
+        "v": KEY_VERSION,
+        "frames": segment.frames,
+        "size": [timeline.width, timeline.height],
+        "fps": str(timeline.fps),
+        "settings": settings,
+        "transition": None if segment.transition is None else [segment.transition.kind, segment.transition.duration],
+        "layers": [
+            {
+                "start": layer.start - origin,
+                "pieces": [{"offset": p.offset, "count": p.count,
+                            "shot": None if p.shot is None else _plain(p.shot, p.shot.start),
+                            "source": None if p.shot is None or not p.shot.source else [p.shot.source, identity(p.shot.source)]}
+                           for p in layer.pieces],
+                "texts": [_plain(t, origin) for t in layer.texts],
+            }
+            for layer in segment.layers
+        ],
+    }
+    blob = json.dumps(data, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:24]

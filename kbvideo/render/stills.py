@@ -1,0 +1,137 @@
+"""Stills are decoded and fitted with Pillow, then handed to ffmpeg as clean frame-size RGB PNGs.
+
+Pillow applies the EXIF orientation (`ImageOps.exif_transpose`), and RGBA or palette images with
+transparency are composited over the shot's fill in premultiplied alpha, so the colour hidden under
+transparent pixels never reaches the video. Also holds small stand-ins used only while the
+graphics module (titles, captions, cards) is not importable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kbvideo.errors import MediaError
+
+FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
+
+
+def _hex(colour: str) -> tuple[int, int, int]:
+    text = colour.lstrip("#")
+    if len(text) == 3:
+        text = "".join(c * 2 for c in text)
+    try:
+        return tuple(int(text[i:i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
+    except ValueError:
+        return (0, 0, 0)
+
+
+def open_picture(path: str):
+    """The picture upright (EXIF applied), as premultiplied-safe RGBA. MediaError names the file."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(path) as img:
+            img = ImageOps.exif_transpose(img)
+            if img.mode == "P" and "transparency" in img.info:
+                img = img.convert("RGBA")
+            elif img.mode in ("LA", "PA", "La"):
+                img = img.convert("RGBA")
+            elif img.mode != "RGBA":
+                img = img.convert("RGB").convert("RGBA")
+            img.load()
+            return img
+    except Image.DecompressionBombError as exc:
+        raise MediaError(path, f"picture is too large to decode safely ({exc})",
+                         "scale it down below about 90 megapixels") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise MediaError(path, f"cannot read picture: {exc}", "re-export it as JPEG or PNG") from exc
+
+
+def _resize_rgba(img, size):
+    from PIL import Image
+
+    # resize in premultiplied alpha: transparent pixels' hidden colour cannot bleed into edges
+    return img.convert("RGBa").resize(size, Image.LANCZOS).convert("RGBA")
+
+
+def fit_picture(path: str, width: int, height: int, fit: str, fill: str, out_path: Path) -> Path:
+    """Write `out_path`: an RGB PNG of exactly width×height with the picture fitted on its fill."""
+    from PIL import Image, ImageFilter
+
+    img = open_picture(path)
+    w, h = img.size
+    if fit == "cover":
+        scale = max(width / w, height / h)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        big = _resize_rgba(img, size)
+        left, top = (size[0] - width) // 2, (size[1] - height) // 2
+        fg = big.crop((left, top, left + width, top + height))
+        background = Image.new("RGBA", (width, height), _hex(fill) + (255,) if fill.startswith("#") else (0, 0, 0, 255))
+        canvas = Image.alpha_composite(background, fg)
+    else:
+        if fill.startswith("#"):
+            canvas = Image.new("RGBA", (width, height), _hex(fill) + (255,))
+        else:  # blurred copy of the picture itself, dimmed a little, behind it
+            scale = max(width / w, height / h)
+            small = (max(1, round(w * scale / 8)), max(1, round(h * scale / 8)))
+            bg = Image.alpha_composite(Image.new("RGBA", img.size, (0, 0, 0, 255)), img)
+            bg = bg.resize(small, Image.BILINEAR).filter(ImageFilter.GaussianBlur(max(1, min(small) / 12)))
+            bg = bg.resize((max(width, small[0] * 8), max(height, small[1] * 8)), Image.BILINEAR)
+            left, top = (bg.width - width) // 2, (bg.height - height) // 2
+            bg = bg.crop((left, top, left + width, top + height))
+            canvas = Image.blend(bg, Image.new("RGBA", bg.size, (0, 0, 0, 255)), 0.25)
+        scale = min(width / w, height / h)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        fg = _resize_rgba(img, size)
+        canvas.alpha_composite(fg, ((width - size[0]) // 2, (height - size[1]) // 2))
+    canvas.convert("RGB").save(out_path, compress_level=1)
+    return out_path
+
+
+# ---- stand-ins while kbvideo.render.graphics is missing (plain, but legible and exact text) ----
+
+@dataclass(frozen=True, slots=True)
+class PlainOverlay:
+    path: Path
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+def _font(size: int, bold: bool = False):
+    from PIL import ImageFont
+
+    return ImageFont.truetype(str(FONT_DIR / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")), max(6, size))
+
+
+def plain_text_overlay(text: str, width: int, height: int, out_path: Path, *, bottom: bool = True) -> PlainOverlay:
+    from PIL import Image, ImageDraw
+
+    font = _font(round(height * 0.05), bold=True)
+    probe = ImageDraw.Draw(Image.new("RGBA", (4, 4)))
+    l, t, r, b = probe.multiline_textbbox((0, 0), text, font=font, align="center")
+    pad = max(2, round(height * 0.012))
+    w, h = min(width, int(r - l) + 2 * pad), min(height, int(b - t) + 2 * pad)
+    img = Image.new("RGBA", (w, h), (0, 0, 0, 150))
+    ImageDraw.Draw(img).multiline_text((pad - l, pad - t), text, font=font, fill="white", align="center")
+    img.save(out_path)
+    x = (width - w) // 2
+    y = height - round(height * 0.07) - h if bottom else round(height * 0.07)
+    return PlainOverlay(out_path, x, max(0, y), w, h)
+
+
+def plain_card(title: str | None, subtitle: str | None, colour: str, width: int, height: int, out_path: Path) -> Path:
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (width, height), _hex(colour))
+    draw = ImageDraw.Draw(img)
+    if title:
+        draw.multiline_text((width / 2, height * 0.45), title, font=_font(round(height * 0.07), True), fill="white",
+                            anchor="mm", align="center")
+    if subtitle:
+        draw.multiline_text((width / 2, height * 0.65), subtitle, font=_font(round(height * 0.04)), fill="white",
+                            anchor="mm", align="center")
+    img.save(out_path)
+    return out_path
