@@ -1,0 +1,1 @@
+"""Batch rendering: templates, rosters, a parallel runner (local processes or Dask), reports."""
