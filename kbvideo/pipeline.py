@@ -12,7 +12,6 @@ from kbvideo.media.probe import MediaInfo, ProbeCache, probe_all
 from kbvideo.rules.contest import check_timeline
 from kbvideo.rules.findings import Finding
 from kbvideo.rules.profile import RulesProfile, load_profile
-from kbvideo.storyboard.load import load_yaml
 from kbvideo.storyboard.model import Storyboard
 from kbvideo.storyboard.validate import parse_storyboard
 from kbvideo.timeline.model import Timeline
@@ -70,12 +69,18 @@ def _storyboard_rules(board: Storyboard) -> str | None:
 
 
 def plan_storyboard(path: str | Path, *, rules: str | None = None, root: str | Path | None = None,
-                    allow_outside: bool = False, use_cache: bool = True) -> Plan:
-    """Load, parse, probe, resolve and check one storyboard. Raises SpecError on any input problem."""
+                    allow_outside: bool = False, use_cache: bool = True,
+                    variables: dict[str, str] | None = None) -> Plan:
+    """Load, parse, probe, resolve and check one storyboard. Raises SpecError on any input problem.
+
+    `extends:` templates are merged in first; `variables` fill {vars.NAME} (and win over `vars:`)."""
+    from kbvideo.batch.template import load_storyboard_node
+
     path = Path(path)
     project_root = Path(root).resolve() if root else find_project_root(path)
-    node = load_yaml(path)
-    board = parse_storyboard(node, path, project_root, label=str(path), allow_outside=allow_outside)
+    node = load_storyboard_node(path)
+    board = parse_storyboard(node, path, project_root, label=str(path), allow_outside=allow_outside,
+                             variables=variables)
     cache = ProbeCache(cache_dir(project_root) / "probe") if use_cache else None
     media = probe_storyboard_media(board, cache)
     timeline = resolve_timeline(board, media)

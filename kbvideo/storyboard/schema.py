@@ -23,6 +23,8 @@ TEXT = {"type": "string", "minLength": 1, "description": "text; {kampung.name}, 
 PATH = {"type": "string", "minLength": 1, "description": "path relative to the storyboard's folder, inside the project"}
 COLOUR = {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
 VOLUME = {"type": "number", "minimum": 0, "maximum": 4}
+NUMBER_OR_VAR = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*\{vars\.[A-Za-z_][A-Za-z0-9_]*\}\s*$"}],
+                 "description": 'a number, or "{vars.NAME}" filled from vars / a roster row'}
 FILL = {"anyOf": [{"enum": ["blur", "black"]}, COLOUR]}
 
 
@@ -50,9 +52,9 @@ def storyboard_schema() -> dict[str, Any]:
         "chart": {"chart": _obj(v.CHART_KEYS, {
             "title": TEXT, "unit": {"type": "string"}, "style": {"enum": list(v.CHART_STYLES)},
             "data": {"anyOf": [
-                {"type": "object", "additionalProperties": {"type": "number"}},
+                {"type": "object", "additionalProperties": NUMBER_OR_VAR},
                 {"type": "array", "items": _obj(("label", "value"), {"label": {"type": ["string", "number"]},
-                                                                     "value": {"type": "number"}}, ["label", "value"])},
+                                                                     "value": NUMBER_OR_VAR}, ["label", "value"])},
             ]}}, ["title", "data"]),
             "duration": TIME, "color": COLOUR},
     }
@@ -79,6 +81,9 @@ def storyboard_schema() -> dict[str, Any]:
         "description": "One Kampung KB profile video: the kampung, output settings, music and scenes.",
         **_obj(v.TOP_KEYS, {
             "schema_version": {"const": v.SCHEMA_VERSION},
+            "extends": {"type": "string", "minLength": 1,
+                        "description": "template storyboard this one builds on (path relative to this file); "
+                                       "keys written here win, scenes merge by id"},
             "kampung": _obj(v.KAMPUNG_KEYS, {
                 "name": TEXT, "kelurahan": TEXT, "kecamatan": TEXT, "kota": TEXT, "kabupaten": TEXT,
                 "provinsi": TEXT, "category": {"enum": list(v.CATEGORIES)}, "year": {"type": "integer"},

@@ -36,7 +36,8 @@ FPS_ALLOWED = (Fraction(24), Fraction(25), Fraction(30), Fraction(30000, 1001), 
 CATEGORIES = ("kota", "kabupaten")
 CHART_STYLES = ("bars", "countdown")
 
-TOP_KEYS = ("schema_version", "kampung", "output", "defaults", "vars", "music", "scenes")
+TOP_KEYS = ("schema_version", "extends", "kampung", "output", "defaults", "vars", "music", "scenes")
+# extends: resolved (merged) by kbvideo.batch.template before parsing; ignored here.
 KAMPUNG_KEYS = ("name", "kelurahan", "kecamatan", "kota", "kabupaten", "provinsi", "category", "year")
 OUTPUT_KEYS = ("size", "fps", "rules")
 DEFAULT_KEYS = ("fit", "fill", "transition", "clip_volume", "title_duration", "lower_third_duration")
@@ -168,6 +169,10 @@ class StoryboardParser:
         raw = self.scalar(node, what)
         if node.tag in ("bool", "null"):
             raise self.fail(node, f"{what} must be a number, not '{raw}'")
+        if "{" in raw:  # "{vars.stunting_2024}": a figure from the roster row / vars
+            written = raw
+            raw = self.fill_placeholders(node, raw, what)
+            what = f"{what} ({written})"
         try:
             value = float(raw.replace("_", ""))
         except ValueError:
