@@ -1,0 +1,132 @@
+"""`kbvideo check PATH...`: verify finished video files against a rules profile and delivery norms.
+
+Exit 0 when every file passes (warnings allowed), 1 when any file fails, 2 on misuse.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from kbvideo.check import FileReport, check_file, find_videos
+from kbvideo.errors import UsageError
+from kbvideo.rules.profile import load_profile
+from kbvideo.timecode import format_seconds
+
+SEVERITY_MARK = {"error": "✗", "warning": "!", "info": "·"}
+CSV_FIELDS = ("path", "verdict", "duration", "size_bytes", "errors", "warnings", "rules", "reasons")
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return "-"
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} kB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def _duration(seconds: float | None) -> str:
+    return "-" if seconds is None else format_seconds(seconds, 3)
+
+
+class _Progress:
+    """A one-line progress display on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total_files: int, enabled: bool):
+        self.total_files = total_files
+        self.enabled = enabled
+        self.index = 0
+        self.name = ""
+
+    def start(self, index: int, path: Path) -> None:
+        self.index, self.name = index, path.name
+        self._show("")
+
+    def update(self, done: float, total: float | None) -> None:
+        self._show(f" {min(100.0, 100 * done / total):3.0f}%" if total else f" {format_seconds(done)}")
+
+    def _show(self, tail: str) -> None:
+        if self.enabled:
+            line = f"[{self.index}/{self.total_files}] {self.name}{tail}"
+            click.echo(f"\r\033[K{line[:100]}", err=True, nl=False)
+
+    def clear(self) -> None:
+        if self.enabled:
+            click.echo("\r\033[K", err=True, nl=False)
+
+
+def _print_table(reports: list[FileReport]) -> None:
+    rows = [(r.path, r.verdict.upper(), _duration(r.duration), _size(r.size_bytes)) for r in reports]
+    width = max([len("FILE"), *(len(row[0]) for row in rows)])
+    click.echo(f"{'FILE':<{width}}  {'VERDICT':<7}  {'DURATION':>9}  {'SIZE':>9}")
+    for report, row in zip(reports, rows):
+        click.echo(f"{row[0]:<{width}}  {row[1]:<7}  {row[2]:>9}  {row[3]:>9}")
+        for finding in report.findings:
+            click.echo(f"    {SEVERITY_MARK[finding.severity]} {finding.rule}: {finding.message}")
+
+
+def _csv_row(report: FileReport) -> dict:
+    return {
+        "path": report.path,
+        "verdict": report.verdict,
+        "duration": "" if report.duration is None else f"{report.duration:.3f}",
+        "size_bytes": "" if report.size_bytes is None else report.size_bytes,
+        "errors": sum(f.severity == "error" for f in report.findings),
+        "warnings": sum(f.severity == "warning" for f in report.findings),
+        "rules": ";".join(report.rules),
+        "reasons": " | ".join(f"{f.rule}: {f.message}" for f in report.findings if f.severity != "info"),
+    }
+
+
+@click.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--rules", "rules", metavar="NAME|PATH",
+              help="Rules profile: a built-in name or a YAML file (default: lomba-kampung-kb-2025).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              metavar="REPORT.csv", help="Also write one row per file to this CSV file.")
+@click.option("--quick", is_flag=True, help="Header and audio only: no video decode (no black, freeze or truncation check of the picture).")
+@click.pass_context
+def check(ctx: click.Context, paths: tuple[Path, ...], rules: str | None, as_json: bool, csv_path: Path | None,
+          quick: bool) -> None:
+    """Check video files (or folders of them) against the contest rules and delivery norms.
+
+    Exit 0 when all pass (warnings allowed), 1 when any file fails, 2 on misuse.
+    """
+    profile = load_profile(rules)
+    files = list(find_videos(paths))
+    if not files:
+        raise UsageError("no video files found in " + ", ".join(str(p) for p in paths),
+                         hint="video files end in .mp4, .mov, .mkv, ...")
+    progress = _Progress(len(files), enabled=sys.stderr.isatty() and (len(files) > 1 or not quick))
+    reports: list[FileReport] = []
+    try:
+        for index, path in enumerate(files, 1):
+            progress.start(index, path)
+            reports.append(check_file(path, profile, quick=quick, progress=progress.update))
+    finally:
+        progress.clear()
+
+    if as_json:
+        click.echo(json.dumps({"rules": profile.name, "quick": quick, "files": [r.to_dict() for r in reports]},
+                              ensure_ascii=False, indent=2))
+    else:
+        _print_table(reports)
+    if csv_path is not None:
+        with open(csv_path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+            writer.writeheader()
+            writer.writerows(_csv_row(r) for r in reports)
+    counts = {v: sum(r.verdict == v for r in reports) for v in ("pass", "warn", "fail")}
+    click.echo(f"{len(reports)} file{'s' if len(reports) != 1 else ''} checked against {profile.name}: "
+               f"{counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail", err=True)
+    ctx.exit(1 if counts["fail"] else 0)
+
+
+COMMANDS = [check]
