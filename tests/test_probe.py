@@ -1,0 +1,359 @@
+"""Probing real tiny files made in the test: sizes, rotation, rates, VFR, audio, stills, HDR, errors, cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from kbvideo.errors import MediaError
+from kbvideo.media import probe as probe_module
+from kbvideo.media.probe import MediaInfo, ProbeCache, probe, probe_all
+
+from conftest import run_ffmpeg
+
+pytestmark = pytest.mark.media
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSETS = ROOT / "assets"
+
+
+def cut_in_half(src: Path, dest: Path) -> Path:
+    data = src.read_bytes()
+    dest.write_bytes(data[: len(data) // 2])
+    return dest
+
+
+def expect_error(path, *words: str) -> MediaError:
+    with pytest.raises(MediaError) as caught:
+        probe(path)
+    error = caught.value
+    assert error.path == str(path)
+    assert str(path) in error.message
+    for word in words:
+        assert word in error.message
+    return error
+
+
+# --- video ------------------------------------------------------------------------------------
+
+def test_plain_clip(media):
+    info = probe(media.clip(seconds=1.0))
+    assert info.kind == "video"
+    assert info.format_name.startswith("mov,mp4")
+    assert os.path.isabs(info.path)
+    video = info.main_video
+    assert (video.codec, video.profile) == ("h264", "High")
+    assert (video.width, video.height, video.rotation) == (160, 90, 0)
+    assert info.display_size == (160, 90)
+    assert video.fps == 30 and not video.vfr
+    assert (video.pix_fmt, video.bit_depth) == ("yuv420p", 8)
+    assert video.frames == 30 and video.duration == pytest.approx(1.0)
+    assert video.field_order == "progressive" and not video.hdr and not video.is_cover_art
+    (audio,) = info.audio
+    assert (audio.codec, audio.profile, audio.sample_rate, audio.channels, audio.layout) == ("aac", "LC", 48000, 2, "stereo")
+    assert audio.duration == pytest.approx(1.0, abs=0.05)
+    assert info.duration == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.mark.parametrize("stored, clockwise", [(90, 270), (-90, 90), (180, 180)])
+def test_rotation_from_display_matrix(media, stored, clockwise):
+    """ffmpeg's -display_rotation is counter-clockwise; `rotation` is what turns the picture upright."""
+    info = probe(media.clip(f"rot{stored}.mp4", rotate=stored))
+    video = info.main_video
+    assert (video.width, video.height) == (160, 90)
+    assert video.rotation == clockwise
+    assert info.display_size == ((90, 160) if clockwise in (90, 270) else (160, 90))
+
+
+def test_rotation_outside_mp4_comes_from_a_decoded_frame(media, tmp_path):
+    mkv = tmp_path / "portrait.mkv"
+    run_ffmpeg("-i", str(media.clip("rot-mkv.mp4", rotate=-90)), "-c", "copy", str(mkv))
+    info = probe(mkv)
+    assert info.main_video.rotation == 90
+    assert info.display_size == (90, 160)
+
+
+def test_rotation_agrees_with_ffmpeg_autorotate(media, tmp_path):
+    """The size we report is the size ffmpeg's own filters produce."""
+    clip = media.clip("rot-auto.mp4", rotate=-90)
+    out = tmp_path / "frame.png"
+    run_ffmpeg("-i", str(clip), "-frames:v", "1", str(out))
+    from PIL import Image
+
+    with Image.open(out) as img:
+        assert img.size == probe(clip).display_size
+
+
+@pytest.mark.parametrize("rate, expected", [("25", Fraction(25)), ("30000/1001", Fraction(30000, 1001))])
+def test_frame_rates(media, rate, expected):
+    video = probe(media.clip(f"rate-{rate.replace('/', '_')}.mp4", fps=rate, seconds=1.0, audio=False)).main_video
+    assert video.fps == expected
+    assert not video.vfr
+
+
+def test_variable_frame_rate_detected(media):
+    vfr = media.clip("vfr.mp4", seconds=2.0, audio=False,
+                     extra=("-vf", "setpts='(N+0.4*sin(N))/30/TB'", "-fps_mode", "vfr", "-enc_time_base", "1/1000"))
+    assert probe(vfr).main_video.vfr
+    assert not probe(media.clip("cfr.mp4", seconds=2.0, audio=False)).main_video.vfr
+
+
+def test_ntsc_rate_in_millisecond_timebase_is_not_vfr(media, tmp_path):
+    """29.97 fps in Matroska's 1 ms timebase gives 33/34 ms steps: rounding, not VFR."""
+    mkv = tmp_path / "ntsc.mkv"
+    run_ffmpeg("-i", str(media.clip("ntsc.mp4", fps="30000/1001", seconds=2.0, audio=False)), "-c", "copy", str(mkv))
+    video = probe(mkv).main_video
+    assert video.fps == Fraction(30000, 1001)
+    assert not video.vfr
+
+
+def test_no_audio_stream(media):
+    info = probe(media.clip("silent.mp4", audio=False))
+    assert info.kind == "video" and not info.has_audio and info.audio == ()
+
+
+def test_mono_44100(media):
+    (audio,) = probe(media.clip("mono.mp4", sample_rate=44100, channels=1)).audio
+    assert (audio.sample_rate, audio.channels, audio.layout) == (44100, 1, "mono")
+
+
+def test_hlg_10_bit(media):
+    # ffmpeg 9 takes colour tags from the frames, so -color_trc/-color_primaries as output options are
+    # silently dropped (only -colorspace survives); setparams tags the frames themselves.
+    clip = media.clip("hlg.mp4", seconds=0.5, audio=False, pix_fmt="yuv420p10le",
+                      extra=("-vf", "setparams=color_trc=arib-std-b67:color_primaries=bt2020:colorspace=bt2020nc"))
+    video = probe(clip).main_video
+    assert video.bit_depth == 10 and video.pix_fmt == "yuv420p10le" and video.profile == "High 10"
+    assert (video.color_transfer, video.color_primaries) == ("arib-std-b67", "bt2020")
+    assert video.hdr
+
+
+def test_faststart(media):
+    assert probe(media.clip("moov-front.mp4", extra=("-movflags", "+faststart"))).faststart is True
+    assert probe(media.clip("moov-back.mp4")).faststart is False
+    assert probe(media.tone("tone.mp3")).faststart is None
+
+
+def test_audio_file_with_cover_art(media, tmp_path):
+    cover = media.image("cover.jpg", size=(32, 32))
+    song = tmp_path / "song.mp3"
+    run_ffmpeg("-i", str(media.tone("plain.mp3")), "-i", str(cover), "-map", "0", "-map", "1", "-c", "copy",
+               "-disposition:v", "attached_pic", str(song))
+    info = probe(song)
+    assert info.kind == "audio"
+    assert info.main_video is None and info.display_size is None
+    assert [v.is_cover_art for v in info.video] == [True]
+    assert info.audio[0].codec == "mp3"
+
+
+def test_audio_only_m4a(media):
+    info = probe(media.tone("narration.m4a", seconds=1.5, channels=1))
+    assert info.kind == "audio" and info.video == ()
+    assert info.audio[0].channels == 1
+    assert info.duration == pytest.approx(1.5, abs=0.05)
+
+
+# --- stills -----------------------------------------------------------------------------------
+
+def test_exif_orientation_6_swaps_size(media):
+    info = probe(media.image("sideways.jpg", size=(64, 48), exif_orientation=6))
+    assert info.kind == "image"
+    assert info.exif_orientation == 6
+    assert (info.image_width, info.image_height) == (48, 64)
+    assert info.display_size == (48, 64)
+
+
+def test_plain_jpeg(media):
+    info = probe(media.image("plain.jpg", size=(64, 48)))
+    assert (info.display_size, info.exif_orientation, info.has_alpha, info.format_name) == ((64, 48), None, False, "jpeg")
+
+
+def test_alpha_in_stills(media, tmp_path):
+    assert probe(media.image("rgba.png", mode="RGBA", color=(255, 0, 255, 0))).has_alpha
+    assert not probe(media.image("rgb.png")).has_alpha
+    from PIL import Image
+
+    palette = Image.new("P", (20, 10), 0)
+    palette.putpalette([255, 0, 255, 0, 128, 0] + [0] * 762)
+    palette.paste(1, (5, 0, 15, 10))
+    path = tmp_path / "logo.png"
+    palette.save(path, transparency=0)
+    info = probe(path)
+    assert info.has_alpha and info.extra["mode"] == "P"
+
+
+def test_huge_image_names_the_file(media, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 64x48 = 3072 px > 2 x limit → DecompressionBombError
+    expect_error(media.image("bomb.png"), "too large")
+
+
+def test_truncated_jpeg(media, tmp_path):
+    from PIL import Image
+
+    import numpy as np
+
+    noise = np.random.default_rng(1).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    whole = tmp_path / "whole.jpg"
+    Image.fromarray(noise).save(whole, quality=90)
+    expect_error(cut_in_half(whole, tmp_path / "half.jpg"), "truncated")
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+def test_missing_file(tmp_path):
+    error = expect_error(tmp_path / "nope.mp4", "not found")
+    assert error.hint
+
+
+def test_empty_file(tmp_path):
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    expect_error(empty, "empty")
+
+
+def test_folder(tmp_path):
+    expect_error(tmp_path, "folder")
+
+
+def test_text_named_mp4(tmp_path):
+    text = tmp_path / "notes.mp4"
+    text.write_text("ini bukan video\n")
+    expect_error(text, "not a media file")
+
+
+def test_truncated_faststart_mp4(media, tmp_path):
+    whole = media.clip("whole.mp4", seconds=2.0, extra=("-movflags", "+faststart"))
+    expect_error(cut_in_half(whole, tmp_path / "half.mp4"), "truncated")
+
+
+def test_truncated_mp4_without_index(media, tmp_path):
+    whole = media.clip("whole-moov-back.mp4", seconds=2.0)
+    expect_error(cut_in_half(whole, tmp_path / "half.mp4"), "index")
+
+
+def test_truncated_matroska_found_by_demuxing(media, tmp_path):
+    """No box sizes to compare here: every packet is read and the last one ends before the header's length."""
+    whole = tmp_path / "whole.mkv"
+    run_ffmpeg("-i", str(media.clip("for-mkv.mp4", seconds=2.0)), "-c", "copy", str(whole))
+    assert probe(whole).duration == pytest.approx(2.0, abs=0.05)
+    error = expect_error(cut_in_half(whole, tmp_path / "half.mkv"), "truncated", "2.0 s")
+    assert error.hint
+
+
+def test_unsupported_heic(tmp_path):
+    heic = tmp_path / "IMG_0001.HEIC"
+    heic.write_bytes(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64)
+    expect_error(heic, "HEIC")
+
+
+# --- serialisation and cache ------------------------------------------------------------------
+
+def test_to_dict_round_trip(media):
+    for path in (media.clip("rt.mp4", fps="30000/1001", rotate=-90), media.image("rt.jpg", exif_orientation=6),
+                 media.tone("rt.m4a")):
+        info = probe(path)
+        data = json.loads(json.dumps(info.to_dict()))
+        assert MediaInfo.from_dict(data) == info
+        assert MediaInfo.from_dict(data).extra == info.extra
+    data = probe(media.clip("rt.mp4", fps="30000/1001", rotate=-90)).to_dict()
+    assert data["video"][0]["fps"] == "30000/1001"
+
+
+def test_probe_all_probes_each_file_once(media, monkeypatch, tmp_path):
+    clip = media.clip()
+    calls = []
+    real = probe_module.probe
+    monkeypatch.setattr(probe_module, "probe", lambda p: calls.append(p) or real(p))
+    spellings = [str(clip), str(clip.parent / "." / clip.name), str(clip)]
+    found = probe_all(spellings)
+    assert len(calls) == 1
+    assert set(found) == set(spellings)
+    assert len({id(v) for v in found.values()}) == 1
+
+
+def test_probe_all_collects_errors_when_asked(media, tmp_path):
+    errors = {}
+    found = probe_all([str(media.clip()), str(tmp_path / "gone.mp4")], errors=errors)
+    assert list(found) == [str(media.clip())]
+    assert list(errors) == [str(tmp_path / "gone.mp4")]
+    with pytest.raises(MediaError, match="gone.mp4"):
+        probe_all([str(tmp_path / "gone.mp4")])
+
+
+def test_cache_hit_opens_no_media_and_touch_reprobes(media, monkeypatch, tmp_path):
+    clip = tmp_path / "clip.mp4"
+    shutil.copyfile(media.clip(), clip)
+    first = probe_all([str(clip)], cache=ProbeCache(tmp_path / "cache"))
+
+    def fail(path):
+        raise AssertionError(f"probed {path} although it was cached")
+
+    monkeypatch.setattr(probe_module, "probe", fail)
+    cache = ProbeCache(tmp_path / "cache")
+    assert probe_all([str(clip)], cache=cache) == first
+    assert (cache.hits, cache.misses) == (1, 0)
+
+    stat = clip.stat()
+    os.utime(clip, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    with pytest.raises(AssertionError, match="although it was cached"):
+        probe_all([str(clip)], cache=ProbeCache(tmp_path / "cache"))
+
+
+def test_cached_run_does_not_import_pyav(media, tmp_path):
+    clip = media.clip()
+    cache_dir = tmp_path / "cache"
+    probe_all([str(clip)], cache=ProbeCache(cache_dir))
+    script = (
+        "import sys\n"
+        "from kbvideo.media.probe import ProbeCache, probe_all\n"
+        f"info = probe_all([{str(clip)!r}], cache=ProbeCache({str(cache_dir)!r}))\n"
+        "assert 'av' not in sys.modules and 'PIL' not in sys.modules, 'media library imported'\n"
+        "print(list(info.values())[0].display_size)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "(160, 90)"
+
+
+def test_cache_ignores_corrupt_or_foreign_entries(media, tmp_path):
+    clip = media.clip()
+    cache = ProbeCache(tmp_path / "cache")
+    info = probe_all([str(clip)], cache=cache)[str(clip)]
+    (entry,) = (tmp_path / "cache").glob("*.json")
+    entry.write_text("{not json")
+    assert cache.get(clip) is None
+    data = {"version": -1, "path": info.path, "size": info.size_bytes, "mtime_ns": info.mtime_ns, "info": info.to_dict()}
+    entry.write_text(json.dumps(data))
+    assert cache.get(clip) is None
+    cache.put(info)
+    assert cache.get(clip) == info
+
+
+def test_concurrent_cache_writers_leave_whole_entries(media, tmp_path):
+    info = probe(media.clip())
+    cache = ProbeCache(tmp_path / "cache")
+    misses = []
+
+    def write():
+        for _ in range(25):
+            cache.put(info)
+            if ProbeCache(tmp_path / "cache").get(info.path) != info:
+                misses.append(1)
+
+    threads = [threading.Thread(target=write) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert misses == []
+    assert [p.name for p in (tmp_path / "cache").iterdir() if p.name.startswith(".tmp")] == []
+    assert cache.get(info.path) == info
