@@ -431,6 +431,7 @@ def _save_png(image: Image.Image, path: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             image.save(handle, format="PNG", compress_level=1)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,101 @@
+"""Caption sidecars beside the video: SubRip (.srt) and WebVTT (.vtt), UTF-8.
+
+Cue times come from the timeline's integer frames at its Fraction rate, converted exactly and
+rounded to the millisecond (frame 30 at 30000/1001 fps → 00:00:01,001). Text is kept as written,
+line breaks included; only what each format cannot hold changes: a blank line (it would end the
+cue) is dropped, and in WebVTT `&`, `<`, `>` are written as character references so that players
+show them instead of reading markup.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from kbvideo.timecode import round_half_up
+from kbvideo.timeline.model import Timeline
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    index: int  # 1-based, in time order
+    start_frame: int
+    end_frame: int  # exclusive
+    text: str
+
+
+def caption_cues(timeline: Timeline) -> list[Cue]:
+    """The timeline's captions as cues, sorted by start (then end), numbered from 1."""
+    captions = sorted(
+        (t for t in timeline.texts if t.kind == "caption" and t.duration > 0),
+        key=lambda t: (t.start, t.end),
+    )
+    return [Cue(i, t.start, t.end, t.text) for i, t in enumerate(captions, start=1)]
+
+
+def frame_to_ms(frame: int, fps: Fraction) -> int:
+    """Exact milliseconds of a frame boundary, rounded half up."""
+    return round_half_up(Fraction(frame) * 1000 / Fraction(fps))
+
+
+def format_timestamp(ms: int, separator: str) -> str:
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return [line for line in lines if line.strip()] or [""]
+
+
+def srt_text(timeline: Timeline) -> str:
+    blocks = []
+    for cue in caption_cues(timeline):
+        start = format_timestamp(frame_to_ms(cue.start_frame, timeline.fps), ",")
+        end = format_timestamp(frame_to_ms(cue.end_frame, timeline.fps), ",")
+        blocks.append("\n".join([str(cue.index), f"{start} --> {end}", *_lines(cue.text)]))
+    return "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def _vtt_escape(line: str) -> str:
+    return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def vtt_text(timeline: Timeline) -> str:
+    blocks = ["WEBVTT"]
+    for cue in caption_cues(timeline):
+        start = format_timestamp(frame_to_ms(cue.start_frame, timeline.fps), ".")
+        end = format_timestamp(frame_to_ms(cue.end_frame, timeline.fps), ".")
+        blocks.append("\n".join([str(cue.index), f"{start} --> {end}", *map(_vtt_escape, _lines(cue.text))]))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _write(path: Path, text: str) -> Path:
+    """Atomic UTF-8 write (no BOM, LF line ends): a temp file beside the target, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_srt(timeline: Timeline, path: Path) -> Path:
+    """SubRip captions of the timeline (times like 00:00:01,033)."""
+    return _write(path, srt_text(timeline))
+
+
+def write_vtt(timeline: Timeline, path: Path) -> Path:
+    """WebVTT captions of the timeline (times like 00:00:01.033)."""
+    return _write(path, vtt_text(timeline))
