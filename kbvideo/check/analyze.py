@@ -146,6 +146,8 @@ def parse_log(text: str) -> ParsedLog:
     silence_start: float | None = None
     in_summary = in_true_peak = False
     for line in text.splitlines():
+        if line.startswith("["):
+            in_summary = in_true_peak = False  # a summary's lines are indented; any tagged line ends it
         if match := _BLACK.search(line):
             log.black.append(Interval(_num(match.group(1)), _num(match.group(2))))
             continue
@@ -179,7 +181,6 @@ def parse_log(text: str) -> ParsedLog:
                 in_true_peak = True
             elif in_true_peak and (match := _SUMMARY_PEAK.match(line)):
                 log.true_peak_dbtp = _num(match.group(1))
-                in_summary = in_true_peak = False
             continue
         if _FILTER_LINE.match(line) or not line.strip():
             continue

@@ -310,7 +310,7 @@ def _audio_findings(info: MediaInfo, analysis: Analysis | None, profile: RulesPr
         if peak is not None and peak > loud.true_peak_max + EPSILON:
             out.append(Finding("audio.true_peak", "warning",
                                f"true peak {peak:+.1f} dBTP is over the {loud.true_peak_max:+.1f} dBTP limit "
-                               f"(clipping after encoding)",
+                               f"(it may clip after lossy encoding or in players)",
                                {"measured": peak, "limit": loud.true_peak_max}))
     return out
 
