@@ -1,0 +1,97 @@
+"""`kbvideo render STORYBOARD`: plan the storyboard, render it, print where it went and the verdict."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from kbvideo.rules.findings import verdict
+
+
+class ProgressPrinter:
+    """A bar with ETA on a terminal, a plain line every 10 % otherwise, nothing when quiet."""
+
+    def __init__(self, stream, *, tty: bool, quiet: bool):
+        self.stream, self.tty, self.quiet = stream, tty, quiet
+        self.started = time.monotonic()
+        self.last_step = -1
+        self.last_draw = 0.0
+        self.lock = threading.Lock()
+        self.drawn = False
+
+    def __call__(self, done: int, total: int, stage: str) -> None:
+        if self.quiet or total <= 0:
+            return
+        with self.lock:
+            fraction = min(1.0, done / total)
+            if self.tty:
+                now = time.monotonic()
+                if now - self.last_draw < 0.2 and done < total:
+                    return
+                self.last_draw = now
+                elapsed = now - self.started
+                eta = "--:--" if done == 0 else _clock(elapsed / fraction - elapsed)
+                bar = "#" * int(fraction * 30)
+                self.stream.write(f"\r  rendering [{bar:<30}] {fraction:4.0%}  {done}/{total} frames  ETA {eta} ")
+                self.drawn = True
+            else:
+                step = int(fraction * 10)
+                if step == self.last_step:
+                    return
+                self.last_step = step
+                self.stream.write(f"rendering: {fraction:.0%} ({done}/{total} frames)\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.drawn and not self.quiet:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+@click.command("render")
+@click.argument("storyboard", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Output MP4 (default: <project>/out/<storyboard>.mp4, .draft.mp4 with --draft).")
+@click.option("--draft", is_flag=True, help="854x480, fastest settings, DRAFT mark, same timing to the frame.")
+@click.option("--jobs", type=click.IntRange(1, 32), default=None, help="Segments rendered at once (default 2).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--rules", default=None, help="Rules profile name or YAML file (default: the storyboard's).")
+@click.option("--no-proxies", is_flag=True, help="Drafts decode the original sources instead of low-res proxies.")
+def render(storyboard: Path, output: Path | None, draft: bool, jobs: int | None, quiet: bool, rules: str | None,
+           no_proxies: bool) -> None:
+    """Render STORYBOARD to a contest-ready MP4 with captions, poster and a JSON report beside it."""
+    from kbvideo.pipeline import cache_dir, plan_storyboard
+    from kbvideo.render import render_timeline
+
+    plan = plan_storyboard(storyboard, rules=rules)
+    out = output or plan.project_root / "out" / f"{storyboard.stem}{'.draft' if draft else ''}.mp4"
+    printer = ProgressPrinter(sys.stderr, tty=sys.stderr.isatty(), quiet=quiet)
+    try:
+        result = render_timeline(plan.timeline, out, profile=plan.profile, draft=draft, jobs=jobs, progress=printer,
+                                 cache_dir=cache_dir(plan.project_root) / "render", media=plan.media,
+                                 proxies=not no_proxies)
+    finally:
+        printer.close()
+    findings = list(plan.findings) + list(result.findings)
+    result_verdict = verdict(findings)
+    click.echo(f"wrote {result.path}")
+    click.echo(f"  duration {result.duration:.3f} s ({result.frames} frames), {result.timings.get('total', 0):.1f} s to render, "
+               f"{result.segments_encoded}/{len(result.segments)} segments encoded")
+    for finding in findings:
+        if finding.severity in ("error", "warning"):
+            click.echo(f"  {finding.severity}: {finding.rule}: {finding.message}", err=True)
+    click.echo(f"  rules {plan.profile.name}: {result_verdict}")
+    if result_verdict == "fail":
+        raise SystemExit(1)
+
+
+COMMANDS = [render]
