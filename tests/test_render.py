@@ -386,3 +386,32 @@ def test_draft_proxy_of_rotated_clip_stays_upright(tmp_path):
     assert frame.shape[:2] == (480, 854)
     assert close(frame[100, 400], RED) and close(frame[380, 400], RED)
     assert close(frame[100, 455], BLUE) and close(frame[380, 455], BLUE)
+
+
+def test_cli_render_storyboard(media, project):
+    from click.testing import CliRunner
+
+    from conftest import copy_into
+    from kbvideo.cli import main
+
+    copy_into(media.clip("red.mp4", color="red", seconds=1.2), project / "assets", "a.mp4")
+    copy_into(media.clip("blue.mp4", color="blue", seconds=1.2, tone=660), project / "assets", "b.mp4")
+    board = project / "storyboards" / "desa.yaml"
+    board.write_text(
+        "kampung:\n  name: Kampung KB Contoh\n  kelurahan: Jenggot\n  kota: Kota Pekalongan\n"
+        "output:\n  size: 160x90\n  fps: 30\n"
+        "scenes:\n"
+        "  - id: a\n    topic: dashat\n    shots:\n      - clip: ../assets/a.mp4\n        duration: 1\n"
+        "    captions:\n      - {text: \"Dashat: 100% 'jalan'\", at: 0.1, duration: 0.8}\n"
+        "    transition: {type: crossfade, duration: 0.2}\n"
+        "  - id: b\n    topic: pemberdayaan\n    shots:\n      - clip: ../assets/b.mp4\n        duration: 1\n",
+        encoding="utf-8")
+    result = CliRunner().invoke(main, ["render", str(board), "--quiet"], catch_exceptions=False)
+    out = project / "out" / "desa.mp4"
+    assert out.exists(), result.output
+    assert f"wrote {out}" in result.output and "rules lomba-kampung-kb-2025:" in result.output
+    assert streams(out)["frames"] == 54
+    assert result.exit_code in (0, 1)
+    draft = CliRunner().invoke(main, ["render", str(board), "--draft", "--quiet"], catch_exceptions=False)
+    assert (project / "out" / "desa.draft.mp4").exists(), draft.output
+    assert streams(project / "out" / "desa.draft.mp4")["frames"] == 54
