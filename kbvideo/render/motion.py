@@ -116,7 +116,7 @@ def _background(rgb: tuple[int, int, int], width: int, height: int) -> Image.Ima
     """A soft vertical gradient around the colour (lighter at the top, darker at the bottom)."""
     ramp = np.linspace(1.12, 0.78, height, dtype=np.float32)[:, None, None]
     pixels = np.clip(np.array(rgb, dtype=np.float32)[None, None, :] * ramp + 0.5, 0, 255).astype(np.uint8)
-    return Image.fromarray(np.ascontiguousarray(np.broadcast_to(pixels, (height, width, 3))), "RGB")
+    return Image.fromarray(np.ascontiguousarray(np.broadcast_to(pixels, (height, width, 3))))
 
 
 @dataclass(frozen=True)
@@ -426,7 +426,8 @@ def encoder_settings(fps: Fraction, frames: int, draft: bool) -> tuple[str, list
     """(x264 preset, extra ffmpeg output arguments) for a motion shot."""
     fps = Fraction(fps)
     chain = (f"settb={fps.denominator}/{fps.numerator},setpts=N,"
-             "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p")
+             "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
+             "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709")
     params = ["-vf", chain, "-r", f"{fps.numerator}/{fps.denominator}", "-frames:v", str(frames),
               "-crf", "23" if draft else "16", "-pix_fmt", "yuv420p",
               "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv"]

@@ -1,0 +1,118 @@
+"""Motion graphics: exact frame counts, size, pixel format, animation, determinism, number format."""
+
+from __future__ import annotations
+
+import hashlib
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from kbvideo.render import motion
+from kbvideo.render.graphics import TextFitError
+from kbvideo.render.motion import format_number, make_painter, render_motion_shot
+from kbvideo.timeline.model import Chart, Shot
+
+NTSC = Fraction(30000, 1001)
+CARD = Shot("card", "intro", 0, 25, title="Kampung KB Mandiri Utama", subtitle="Kelurahan Jenggot")
+COUNTDOWN = Shot("chart", "dashat", 0, 33, chart=Chart(
+    "Balita stunting (angka contoh)", ("2022", "2023", "2024", "2025"), (1241, 27, 15, 9), "anak", "countdown"))
+BARS = Shot("chart", "kebun", 0, 31, color="#f4f1e8", chart=Chart(
+    "Hasil panen Kebun Pikatu", ("Sayur", "Buah", "Lele"), (120.5, 45, 80), "kg", "bars"))
+
+
+def decoded(path):
+    """(frame count from the header, decoded frames as RGB arrays, stream facts)."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        facts = (stream.codec_context.width, stream.codec_context.height, stream.codec_context.pix_fmt,
+                 stream.average_rate, stream.codec_context.name)
+        header = stream.frames
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+    return header, frames, facts
+
+
+@pytest.mark.media
+@pytest.mark.parametrize("shot,fps", [(CARD, Fraction(30)), (CARD, NTSC), (COUNTDOWN, NTSC), (BARS, Fraction(25))],
+                         ids=["card-30", "card-ntsc", "countdown-ntsc", "bars-25"])
+def test_exact_frames_size_and_format(tmp_path, shot, fps):
+    out = render_motion_shot(shot, 320, 180, fps, tmp_path / "shot.mp4", draft=True)
+    assert out == tmp_path / "shot.mp4"
+    header, frames, facts = decoded(out)
+    assert header == len(frames) == shot.duration
+    assert facts == (320, 180, "yuv420p", fps, "h264")
+    assert not np.array_equal(frames[0], frames[-1])  # animated
+    assert [p.name for p in tmp_path.iterdir()] == ["shot.mp4"]  # no temp file left
+
+
+@pytest.mark.media
+def test_final_quality_is_high_profile_bt709(tmp_path):
+    out = render_motion_shot(CARD, 320, 180, Fraction(30), tmp_path / "card.mp4")
+    with av.open(str(out)) as container:
+        stream = container.streams.video[0]
+        assert stream.frames == CARD.duration
+        assert stream.codec_context.profile == "High"
+        frame = next(container.decode(stream))
+        # 1 = BT.709 for matrix, primaries and transfer; range 1 = limited (tv)
+        assert (frame.colorspace, frame.color_primaries, frame.color_trc, frame.color_range) == (1, 1, 1, 1)
+
+
+@pytest.mark.media
+def test_deterministic_pixels(tmp_path):
+    hashes = []
+    for name in ("a.mp4", "b.mp4"):
+        _header, frames, _facts = decoded(render_motion_shot(COUNTDOWN, 320, 180, Fraction(30), tmp_path / name,
+                                                             draft=True))
+        hashes.append(hashlib.sha256(b"".join(f.tobytes() for f in frames)).hexdigest())
+    assert hashes[0] == hashes[1]
+
+
+@pytest.mark.media
+def test_card_background_colour_is_kept(tmp_path):
+    """Colours survive RGB → yuv420p with the BT.709 matrix the file is tagged with (BT.601 would shift them)."""
+    shot = Shot("card", "intro", 0, 6, title="Halo", color="#c03020")
+    expected = make_painter(shot, 320, 180, Fraction(30)).frame(5)[90, 10].astype(int)
+    _header, frames, _facts = decoded(render_motion_shot(shot, 320, 180, Fraction(30), tmp_path / "c.mp4"))
+    assert np.abs(frames[-1][90, 10].astype(int) - expected).max() <= 5
+
+
+def test_painter_frames_animate_then_hold():
+    painter = make_painter(CARD, 320, 180, Fraction(30))
+    first, settled = painter.frame(0), painter.frame(CARD.duration - 1)
+    assert painter.hold_from < CARD.duration
+    assert not np.array_equal(first, settled)
+    assert not np.array_equal(painter.frame(5), painter.frame(6))  # still moving early on
+    assert np.array_equal(painter.frame(painter.hold_from), settled)
+    # text lands inside the title-safe area
+    ink = np.nonzero((np.abs(settled.astype(int) - first.astype(int)).sum(axis=2) > 30))
+    assert ink[0].min() >= 9 and ink[0].max() < 171 and ink[1].min() >= 16 and ink[1].max() < 304
+
+
+def test_countdown_counts_to_the_last_value_and_says_the_change():
+    painter = make_painter(COUNTDOWN, 640, 360, Fraction(30))
+    assert painter.change is not None
+    end = painter.frame(COUNTDOWN.duration - 1)
+    assert not np.array_equal(painter.frame(3), end)
+    light = Shot("chart", "s", 0, 30, color="#ffffff", chart=COUNTDOWN.chart)
+    assert make_painter(light, 640, 360, Fraction(30)).ink != (255, 255, 255)  # dark text on light cards
+
+
+def test_indonesian_number_format():
+    assert format_number(1234) == "1.234"
+    assert format_number(1234567.891, 2) == "1.234.567,89"
+    assert format_number(12.5, 1) == "12,5"
+    assert format_number(-0.0001, 1) == "0,0"
+    assert motion.decimals_of((41, 27.5, 3.25)) == 2
+    assert motion.decimals_of((41.0, 9)) == 0
+    assert motion.with_unit("78", "%") == "78%" and motion.with_unit("9", "anak") == "9 anak"
+
+
+def test_text_problems_are_found_without_rendering():
+    with pytest.raises(TextFitError, match="U\\+4E2D"):
+        motion.check_motion_shot(Shot("card", "s", 0, 30, title="中"), 1920, 1080)
+    with pytest.raises(TextFitError):
+        motion.check_motion_shot(Shot("card", "s", 0, 30, title="kata " * 200), 1920, 1080)
+    with pytest.raises(TextFitError, match="unknown"):
+        motion.check_motion_shot(Shot("chart", "s", 0, 30, chart=Chart("t", ("a",), (1.0,), style="pie")), 640, 360)
+    motion.check_motion_shot(COUNTDOWN, 854, 480)
