@@ -1,0 +1,75 @@
+"""Batch villages on a Dask distributed cluster: `kbvideo batch ... --scheduler tcp://host:8786`.
+
+Optional extra: `pip install "kbvideo[distributed]"` (dask[distributed]); imported only when used.
+Assumes a shared filesystem: the storyboards, templates, assets, the cache and OUTDIR are at the
+same absolute paths on every worker (NFS/SMB mount). Each task is `kbvideo.batch.worker.run_job`,
+which renders one village in a child process of the Dask worker, exactly as a local batch does,
+so a crash fails that village only and the worker survives.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Any
+
+from kbvideo.batch.worker import run_job
+from kbvideo.errors import UsageError
+
+INSTALL_HINT = 'pip install "kbvideo[distributed]"   (or: pip install "dask[distributed]")'
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise UsageError("--scheduler needs Dask distributed, which is not installed", INSTALL_HINT) from None
+    return distributed
+
+
+class DaskExecutor:
+    """Submits one task per village to a Dask scheduler and reports each result as it arrives."""
+
+    def __init__(self, address: str, *, client=None, timeout: float = 20):
+        distributed = _distributed()
+        self.distributed = distributed
+        self.own_client = client is None
+        if client is None:
+            try:
+                client = distributed.Client(address, timeout=timeout, set_as_default=False)
+            except OSError as exc:
+                raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}",
+                                 "start it with `dask scheduler` and check the address (tcp://HOST:8786)") from None
+        self.client = client
+        self.futures: list = []
+        self.thread: threading.Thread | None = None
+
+    def start(self, jobs: list[dict[str, Any]], events: "queue.Queue") -> None:
+        by_key = {}
+        for job in jobs:
+            future = self.client.submit(run_job, job, key=f"kbvideo-{job['slug']}-{job['key'][:12]}", pure=False,
+                                        retries=0)
+            by_key[future.key] = job["slug"]
+            self.futures.append(future)
+
+        def collect() -> None:
+            for future in self.distributed.as_completed(self.futures):
+                slug = by_key[future.key]
+                try:
+                    result = future.result()
+                except Exception as exc:  # noqa: BLE001 - KilledWorker, CancelledError...: this village failed
+                    result = {"status": "failed", "error": f"Dask task failed: {type(exc).__name__}: {exc}"}
+                events.put(("done", slug, result))
+
+        self.thread = threading.Thread(target=collect, name="kbvideo-dask", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.futures:
+            self.client.cancel(self.futures)
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout=5)
+        if self.own_client:
+            self.client.close()
