@@ -564,3 +564,28 @@ def test_python_m_kbvideo_check_subprocess(media, broken, rules):
     data = json.loads(proc.stdout)
     assert [f["verdict"] for f in data["files"]] == ["pass", "fail"]
     assert "2 files checked" in proc.stderr
+
+
+def test_interrupt_kills_the_ffmpeg_child(media, monkeypatch):
+    """Ctrl-C during the decode (here: the progress callback raising) leaves no ffmpeg running."""
+    import kbvideo.check.analyze as analyze_module
+
+    path = media.clip(seconds=2.0)
+    info = probe(path)
+    started = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(*args, **kwargs):
+        proc = real_popen(*args, **kwargs)
+        started.append(proc)
+        return proc
+
+    monkeypatch.setattr(analyze_module.subprocess, "Popen", recording_popen)
+
+    def interrupt(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        analyze_module.analyze_file(path, info, progress=interrupt)
+    assert len(started) == 1
+    assert started[0].poll() is not None  # reaped, not left running

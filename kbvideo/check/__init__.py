@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from kbvideo.check.analyze import Analysis, AnalysisSettings, Progress, analyze, settings_for
+from kbvideo.check.analyze import Analysis, AnalysisSettings, Progress, analyze_file, settings_for
 from kbvideo.check.rules import RULE_IDS, check_media, playing_duration
 from kbvideo.errors import MediaError
 from kbvideo.media.probe import MediaInfo
 from kbvideo.rules.findings import Finding, verdict
 from kbvideo.rules.profile import RulesProfile
 
-__all__ = ["FileReport", "check_file", "find_videos", "VIDEO_SUFFIXES", "RULE_IDS", "Analysis", "analyze",
+__all__ = ["FileReport", "check_file", "find_videos", "VIDEO_SUFFIXES", "RULE_IDS", "Analysis", "analyze_file",
            "check_media"]
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".3gp", ".mts", ".m2ts", ".ts",
@@ -81,7 +81,7 @@ def check_file(path: str | Path, profile: RulesProfile, *, quick: bool = False,
     analysis = None
     if info.main_video is not None:
         try:
-            analysis = analyze(path, info, settings or settings_for(profile), quick=quick, progress=progress)
+            analysis = analyze_file(path, info, settings or settings_for(profile), quick=quick, progress=progress)
         except MediaError as exc:
             return _unreadable(label, size, _reason(exc), quick, info)
     findings = tuple(check_media(info, analysis, profile))

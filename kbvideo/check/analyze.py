@@ -269,7 +269,7 @@ def build_command(path: str, info: MediaInfo, settings: AnalysisSettings, *, qui
     return argv
 
 
-def analyze(path: str | Path, info: MediaInfo, settings: AnalysisSettings | None = None, *,
+def analyze_file(path: str | Path, info: MediaInfo, settings: AnalysisSettings | None = None, *,
             quick: bool = False, progress: Progress | None = None) -> Analysis:
     """Decode the file once and measure everything. Raises MediaError when ffmpeg cannot decode it at all."""
     settings = settings or AnalysisSettings()
