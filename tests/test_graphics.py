@@ -189,3 +189,14 @@ def test_check_texts_lists_every_problem_with_its_location():
     assert where == [("sb.yaml", 5, 3), ("sb.yaml", 6, 3), ("sb.yaml", 20, 9)]
     assert any("U+1F389" in p.message for p in problems)
     assert "sb.yaml:5:3" in SpecError(problems).format()
+
+
+def test_overlays_drawn_in_parallel_threads_match_serial(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"Kader {i}: gjpqy 50%" for i in range(8)]
+    serial = [render_text_overlay(caption(t), 854, 480, tmp_path / "s").path.read_bytes() for t in texts]
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(lambda t: render_text_overlay(caption(t), 854, 480, tmp_path / "p").path.read_bytes(),
+                                 texts))
+    assert parallel == serial

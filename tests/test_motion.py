@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from fractions import Fraction
 
@@ -34,8 +35,9 @@ def decoded(path):
 
 
 @pytest.mark.media
-@pytest.mark.parametrize("shot,fps", [(CARD, Fraction(30)), (CARD, NTSC), (COUNTDOWN, NTSC), (BARS, Fraction(25))],
-                         ids=["card-30", "card-ntsc", "countdown-ntsc", "bars-25"])
+@pytest.mark.parametrize("shot,fps", [(CARD, Fraction(30)), (CARD, NTSC), (COUNTDOWN, NTSC), (BARS, Fraction(25)),
+                                      (dataclasses.replace(CARD, duration=2), NTSC)],
+                         ids=["card-30", "card-ntsc", "countdown-ntsc", "bars-25", "card-2-frames"])
 def test_exact_frames_size_and_format(tmp_path, shot, fps):
     out = render_motion_shot(shot, 320, 180, fps, tmp_path / "shot.mp4", draft=True)
     assert out == tmp_path / "shot.mp4"

@@ -18,6 +18,7 @@ import os
 import re
 import struct
 import tempfile
+import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -28,10 +29,11 @@ from PIL import Image, ImageDraw, ImageFont
 from kbvideo.errors import KbError, Problem
 from kbvideo.timeline.model import TextItem, Timeline
 
-STYLE_VERSION = 1  # bump when the look changes: overlay file names (cache keys) include it
+STYLE_VERSION = 2  # bump when the look changes: overlay file names (cache keys) include it
 REGULAR = "DejaVuSans.ttf"
 BOLD = "DejaVuSans-Bold.ttf"
 TITLE_SAFE = 0.90  # EBU R95: titles inside the central 90 % of width and height
+CAPTION_WIDTH = 0.75  # captions wrap before 3/4 of the frame width (subtitle norms: short lines)
 
 WHITE = (255, 255, 255)
 BRAND = (11, 93, 59)  # #0b5d3b, the default card colour
@@ -71,10 +73,19 @@ def _font_bytes(name: str) -> bytes:
     return resources.files("kbvideo").joinpath("fonts", name).read_bytes()
 
 
-@functools.lru_cache(maxsize=64)
+_per_thread = threading.local()
+
+
 def load_font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
-    """The shipped DejaVu font at `size` pixels (read through importlib.resources, no system fonts)."""
-    return ImageFont.truetype(io.BytesIO(_font_bytes(BOLD if bold else REGULAR)), max(1, int(size)))
+    """The shipped DejaVu font at `size` pixels (read through importlib.resources, no system fonts).
+
+    Cached per thread: a FreeType face must not be used by two threads at once (segments render in a pool).
+    """
+    cache = _per_thread.__dict__.setdefault("fonts", {})
+    key = (max(1, int(size)), bool(bold))
+    if key not in cache:
+        cache[key] = ImageFont.truetype(io.BytesIO(_font_bytes(BOLD if bold else REGULAR)), key[0])
+    return cache[key]
 
 
 def scaled(size: float, height: int) -> int:
@@ -349,7 +360,8 @@ def _caption(text: str, width: int, height: int) -> tuple[_Canvas, int, int]:
     left, _top, right, bottom = title_safe(width, height)
     pad_x, pad_y = scaled(24, height), scaled(10, height)
     font = load_font(scaled(CAPTION_SIZE, height))
-    block = layout_block(wrap_lines(text, font, right - left - 2 * pad_x), font, "center")
+    line_max = min(right - left, round(width * CAPTION_WIDTH)) - 2 * pad_x  # ~55 characters
+    block = layout_block(wrap_lines(text, font, line_max), font, "center")
     canvas = _Canvas(_even_up(block.width + 2 * pad_x), _even_up(block.height + 2 * pad_y))
     canvas.box(0, 0, canvas.width, canvas.height, CAPTION_BOX)
     canvas.text(block, (canvas.width - block.width) // 2, (canvas.height - block.height) // 2)
