@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageColor, ImageDraw
 
 from kbvideo.errors import KbError, RenderError
+from kbvideo.media.ffmpeg_bin import ffmpeg_exe
 from kbvideo.render.graphics import (
     ACCENT,
     TextBlock,
@@ -162,7 +163,7 @@ def _check_glyphs(texts: list[tuple[str, bool]]) -> None:
 
 
 class Painter:
-    """Draws frame `index` of a motion shot. Subclasses fill `background` and `draw`."""
+    """Draws frame `index` of a motion shot. Subclasses lay out in __init__, then `bake` and `draw`."""
 
     hold_from: int = 0  # from this frame on, every frame is the same
 
@@ -399,7 +400,7 @@ class CountdownPainter(ChartPainter):
             self.change.paste(frame, self.panel_x, self.base_y - self.change.mask.height - self.s(10), self.accent, alpha)
 
 
-PAINTERS: dict[str, Callable[..., Painter]] = {"card": CardPainter, "bars": BarsPainter, "countdown": CountdownPainter}
+CHART_PAINTERS: dict[str, Callable[..., Painter]] = {"bars": BarsPainter, "countdown": CountdownPainter}
 
 
 def make_painter(shot: Shot, width: int, height: int, fps: Fraction) -> Painter:
@@ -408,9 +409,9 @@ def make_painter(shot: Shot, width: int, height: int, fps: Fraction) -> Painter:
         return CardPainter(shot, width, height, fps)
     if shot.kind == "chart":
         style = shot.chart.style if shot.chart else "bars"
-        if style not in PAINTERS or style == "card":
+        if style not in CHART_PAINTERS:
             raise TextFitError(f"chart style {style!r} is unknown", "use bars or countdown")
-        return PAINTERS[style](shot, width, height, fps)
+        return CHART_PAINTERS[style](shot, width, height, fps)
     raise KbError(f"shot kind {shot.kind!r} is not a motion graphic (card or chart)")
 
 
@@ -444,6 +445,9 @@ def render_motion_shot(shot: Shot, width: int, height: int, fps: Fraction, out_p
     renamed when its frame count, size and pixel format have been checked with PyAV.
     """
     from moviepy import VideoClip  # imported here: MoviePy is slow to import
+    from moviepy.video.io import ffmpeg_writer
+
+    ffmpeg_writer.FFMPEG_BINARY = ffmpeg_exe()  # the same ffmpeg as the rest of kbvideo ($KBVIDEO_FFMPEG)
 
     if width % 2 or height % 2 or width <= 0 or height <= 0:
         raise KbError(f"frame size {width}x{height} must be positive even numbers (yuv420p)")
