@@ -63,6 +63,7 @@ def still(path, frames, **kw):
 def render(timeline, tmp_path, name="out.mp4", **kw):
     kw.setdefault("profile", PROFILE)
     kw.setdefault("cache_dir", tmp_path / "cache")
+    kw.setdefault("check", False)  # the rules check has its own tests; the CLI test runs it
     return render_timeline(timeline, tmp_path / name, **kw)
 
 
@@ -157,6 +158,9 @@ def test_output_format_and_sidecars(media, tmp_path):
     assert data.find(b"moov") < data.find(b"mdat")  # fast start
     assert result.poster == tmp_path / "video.jpg" and result.poster.stat().st_size > 0
     assert result.report_path == tmp_path / "video.render.json"
+    srt = result.sidecars["srt"]
+    assert srt == tmp_path / "video.srt" and "Kader: \"100%\" it's C:\\x" in srt.read_text(encoding="utf-8")
+    assert (tmp_path / "video.vtt").exists()
     import json
 
     report = json.loads(result.report_path.read_text())
@@ -415,3 +419,11 @@ def test_cli_render_storyboard(media, project):
     draft = CliRunner().invoke(main, ["render", str(board), "--draft", "--quiet"], catch_exceptions=False)
     assert (project / "out" / "desa.draft.mp4").exists(), draft.output
     assert streams(project / "out" / "desa.draft.mp4")["frames"] == 54
+
+
+def test_missing_glyph_refused_before_rendering(media, tmp_path):
+    red = media.clip("red.mp4", color="red", seconds=1.2)
+    texts = (TextItem("caption", "a", 0, 10, "Kampung \u6f22", where="sb.yaml:9:7"),)
+    with pytest.raises(UsageError, match="U\\+6F22"):
+        render(build([("a", [clip(red, 10)])], texts=texts), tmp_path)
+    assert not (tmp_path / "out.mp4").exists() and not (tmp_path / "cache").exists()

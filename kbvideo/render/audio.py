@@ -115,7 +115,7 @@ def _loudnorm_json(stderr: str) -> dict:
 
 
 def render_audio(timeline: Timeline, out_path: Path, work_dir: Path, *, facts: Callable[[str], AudioFacts],
-                 target: float | None, true_peak: float, bitrate: str, cancel=None) -> dict:
+                 target: float | None, true_peak: float, bitrate: str, cancel=None, children=None) -> dict:
     """Write AAC-LC 48 kHz stereo of exactly the timeline's length to `out_path`; returns measurements."""
     args, graph, total = mix_command(timeline, facts)
     wav = work_dir / "mix.wav"
@@ -123,7 +123,7 @@ def render_audio(timeline: Timeline, out_path: Path, work_dir: Path, *, facts: C
     measure = f"loudnorm=I={target if target is not None else -23}:TP={tp}:LRA=20:print_format=json"
     stderr = ffmpeg.run([*args, "-filter_complex", graph + f";[mix]asplit=2[w][m];[m]{measure}[n]",
                          "-map", "[w]", "-c:a", "pcm_f32le", "-f", "wav", str(wav), "-map", "[n]", "-f", "null", "-"],
-                        what="mixing the sound", cancel=cancel)
+                        what="mixing the sound", cancel=cancel, children=children)
     measured = _loudnorm_json(stderr)
     chain = []
     try:
@@ -138,7 +138,7 @@ def render_audio(timeline: Timeline, out_path: Path, work_dir: Path, *, facts: C
                      f"linear=true:print_format=json")
     chain.append(f"aresample={RATE},atrim=end_sample={total},apad=whole_len={total}")
     stderr2 = ffmpeg.run(["-i", str(wav), "-af", ",".join(chain), "-c:a", "aac", "-b:a", bitrate, "-ar", str(RATE),
-                          "-ac", "2", "-f", "mp4", str(out_path)], what="normalising loudness", cancel=cancel)
+                          "-ac", "2", "-f", "mp4", str(out_path)], what="normalising loudness", cancel=cancel, children=children)
     after = _loudnorm_json(stderr2)
     wav.unlink(missing_ok=True)
     return {"samples": total, "measured": measured, "normalised": after,

@@ -147,6 +147,7 @@ class _Render:
         self.timeline = timeline
         self.encoder = ffmpeg.draft_encoder(timeline.fps) if draft else ffmpeg.final_encoder(timeline.fps)
         self.cancel = threading.Event()
+        self.children = ffmpeg.Children()
         self.lock = threading.Lock()
         self.memo: dict[Any, Any] = {}
         self.memo_locks: dict[Any, threading.Lock] = {}
@@ -173,10 +174,30 @@ class _Render:
             if os.path.abspath(path) == str(self.out_path):
                 raise UsageError(f"output {self.out_path} is the same path as the input {path}",
                                  "choose another output name (-o)")
+        self._check_glyphs()
         self.facts = source_facts(inputs, self.media)
         for path, facts in self.facts.items():
             if any(s.source == path and s.kind == "clip" for s in t.shots) and facts.kind != "video":
                 raise MediaError(path, f"is {facts.kind}, not a video", "use it as a still or as sound")
+
+    def _check_glyphs(self) -> None:
+        """Every character of every text must be in the shipped fonts: caught before any rendering."""
+        try:
+            from kbvideo.render.graphics import missing_glyphs
+        except ImportError:
+            return
+        texts = [(t.text, t.where) for t in self.timeline.texts]
+        texts += [(t.subtext, t.where) for t in self.timeline.texts if t.subtext]
+        texts += [(s.title, s.where) for s in self.timeline.shots if s.title]
+        texts += [(s.subtitle, s.where) for s in self.timeline.shots if s.subtitle]
+        problems = []
+        for text, where in texts:
+            missing = missing_glyphs(text) | missing_glyphs(text, bold=True)
+            if missing:
+                shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in sorted(missing))
+                problems.append(f"{where or 'text'}: the font has no glyph for {shown} in {text!r}")
+        if problems:
+            raise UsageError("; ".join(problems), "replace those characters, or remove them")
 
     # ---------- progress
     def report(self, name: str, frames: int, stage: str = "video") -> None:
@@ -228,7 +249,7 @@ class _Render:
             chain = (TONEMAP + "," if facts.hdr else "") + f"scale={pw}:{ph}:flags=bicubic,format=yuv420p"
             ffmpeg.run(["-i", path, "-map", "0:v:0", "-vf", chain, "-fps_mode", "passthrough", "-an",
                         "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", "-g", "10", "-bf", "0",
-                        "-f", "mp4", str(tmp)], what=f"making a proxy of {path}", cancel=self.cancel)
+                        "-f", "mp4", str(tmp)], what=f"making a proxy of {path}", cancel=self.cancel, children=self.children)
             self._store(tmp, final)
         return ClipSource(str(final), (pw, ph), False)
 
@@ -318,7 +339,7 @@ class _Render:
         tmp = self.temp / f"seg-{segment.name}.mp4"
         ffmpeg.run([*args, "-an", *self.encoder.video_args(t.fps), "-frames:v", str(segment.frames),
                     "-f", "mp4", str(tmp)], what=f"rendering {segment.name}",
-                   on_frame=lambda n: self.report(segment.name, n), cancel=self.cancel)
+                   on_frame=lambda n: self.report(segment.name, n), cancel=self.cancel, children=self.children)
         frames = _count_frames(tmp)[0]
         if frames != segment.frames:
             raise RenderError(f"segment {segment.name} has {frames} frames, {segment.frames} were planned",
@@ -339,7 +360,7 @@ class _Render:
         facts = lambda p: AudioFacts(self.facts[p].has_audio, self.facts[p].channels)  # noqa: E731
         info = render_audio(self.timeline, tmp, self.temp, facts=facts, target=loud.target if loud else None,
                             true_peak=loud.true_peak_max if loud else -1.0, bitrate=self.encoder.audio_bitrate,
-                            cancel=self.cancel)
+                            cancel=self.cancel, children=self.children)
         self._store(tmp, target)
         target.with_suffix(".json").write_text(json.dumps(info))
         return info
@@ -362,7 +383,7 @@ class _Render:
             return self._run(started)
         except BaseException:
             self.cancel.set()
-            ffmpeg.kill_all()
+            self.children.kill()
             raise
         finally:
             if old_handler is not None:
@@ -413,7 +434,7 @@ class _Render:
         meta = ["-metadata", f"title={t.title}"] if t.title else []
         ffmpeg.run(["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio_target),
                     "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", *meta, "-movflags", "+faststart",
-                    "-f", "mp4", str(joined)], what="joining the segments", cancel=self.cancel)
+                    "-f", "mp4", str(joined)], what="joining the segments", cancel=self.cancel, children=self.children)
         frames, vsec, asec = _count_frames(joined)
         if frames != t.duration:
             raise RenderError(f"the joined video has {frames} frames, {t.duration} were planned",
@@ -426,7 +447,7 @@ class _Render:
         poster_time = self._poster_time(segments)
         poster_tmp = self.temp / "poster.jpg"
         ffmpeg.run(["-ss", ffmpeg.seconds(poster_time), "-i", str(joined), "-frames:v", "1", "-q:v", "3",
-                    "-f", "image2", str(poster_tmp)], what="extracting the poster", cancel=self.cancel)
+                    "-f", "image2", str(poster_tmp)], what="extracting the poster", cancel=self.cancel, children=self.children)
         staged["poster"] = (poster_tmp, Path(f"{stem}.jpg"))
         findings: list[Finding] = []
         try:
@@ -472,7 +493,7 @@ class _Render:
                 self.cancel.set()
                 for p in pending:
                     p.cancel()
-                ffmpeg.kill_all()
+                self.children.kill()
                 raise exc
 
     def _poster_time(self, segments: list[Segment]) -> Fraction:

@@ -20,8 +20,26 @@ from typing import Callable, Iterable
 from kbvideo.errors import RenderError
 from kbvideo.media import ffmpeg_bin
 
-_LIVE: set[subprocess.Popen] = set()
 _LIVE_LOCK = threading.Lock()
+
+
+class Children:
+    """The ffmpeg processes of one render, so a failing render kills its own and nobody else's."""
+
+    def __init__(self) -> None:
+        self.procs: set[subprocess.Popen] = set()
+
+    def kill(self) -> None:
+        with _LIVE_LOCK:
+            procs = list(self.procs)
+        for proc in procs:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+_ALL = Children()
 
 
 def ffmpeg_exe() -> str:
@@ -89,17 +107,11 @@ def _hint(stderr: str) -> str:
 
 def kill_all() -> None:
     """Kill every ffmpeg this process started that is still running (each runs in its own group)."""
-    with _LIVE_LOCK:
-        procs = list(_LIVE)
-    for proc in procs:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    _ALL.kill()
 
 
 def run(args: Iterable[str], *, what: str, on_frame: Callable[[int], None] | None = None,
-        cancel: threading.Event | None = None) -> str:
+        cancel: threading.Event | None = None, children: Children | None = None) -> str:
     """Run ffmpeg with `args` (after the global options); returns its stderr.
 
     stderr is drained by a thread (last lines kept for errors); with `on_frame`, `-progress pipe:1`
@@ -114,8 +126,10 @@ def run(args: Iterable[str], *, what: str, on_frame: Callable[[int], None] | Non
         raise RenderError(f"{what}: cancelled")
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
+    groups = [_ALL] + ([children] if children is not None else [])
     with _LIVE_LOCK:
-        _LIVE.add(proc)
+        for group in groups:
+            group.procs.add(proc)
     tail: collections.deque[str] = collections.deque(maxlen=400)
 
     def drain() -> None:
@@ -142,7 +156,8 @@ def run(args: Iterable[str], *, what: str, on_frame: Callable[[int], None] | Non
         raise
     finally:
         with _LIVE_LOCK:
-            _LIVE.discard(proc)
+            for group in groups:
+                group.procs.discard(proc)
         proc.stdout.close()
         proc.stderr.close()
     stderr = "\n".join(tail)
