@@ -9,6 +9,8 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kbvideo.render import motion
 from kbvideo.render.graphics import TextFitError
@@ -118,3 +120,22 @@ def test_text_problems_are_found_without_rendering():
     with pytest.raises(TextFitError, match="unknown"):
         motion.check_motion_shot(Shot("chart", "s", 0, 30, chart=Chart("t", ("a",), (1.0,), style="pie")), 640, 360)
     motion.check_motion_shot(COUNTDOWN, 854, 480)
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(
+    values=st.lists(st.floats(min_value=-50, max_value=2_000_000, allow_nan=False), min_size=1, max_size=12),
+    style=st.sampled_from(["bars", "countdown"]),
+    unit=st.sampled_from(["", "%", "anak", "kg/bulan"]),
+)
+def test_any_chart_data_draws_or_says_why(values, style, unit):
+    labels = tuple(f"Bulan {i + 1}" for i in range(len(values)))
+    shot = Shot("chart", "s", 0, 12, chart=Chart("Data (angka contoh)", labels, tuple(values), unit, style))
+    try:
+        painter = make_painter(shot, 320, 180, Fraction(30))
+    except TextFitError as exc:
+        assert "fit" in exc.message or "room" in exc.message
+        return
+    for index in (0, 5, 11):
+        frame = painter.frame(index)
+        assert frame.shape == (180, 320, 3) and frame.dtype == np.uint8

@@ -153,6 +153,27 @@ def fit_text(text: str, bold: bool, size: float, smallest: float, max_width: int
     raise TextFitError(f"{text!r} does not fit: {last_error.message}", last_error.hint)
 
 
+def shared_font(texts: list[str], bold: bool, size: float, smallest: float, max_width: float, height: int):
+    """The largest font (from `size` down to `smallest`, 1080-line pixels) at which every text fits on
+    one line of `max_width`; None if none does. Labels of one chart share one size."""
+    current = size
+    while current >= smallest - 1e-9:
+        font = load_font(scaled(current, height), bold)
+        if all(text_width(text, font) <= max_width for text in texts):
+            return font
+        current *= 0.92
+    return None
+
+
+def _label_tiles(labels: tuple[str, ...], size: float, smallest: float, max_width: float, height: int,
+                 align: str) -> list[Tile]:
+    font = shared_font(list(labels), False, size, smallest, max_width, height)
+    if font is None:
+        raise TextFitError(f"the chart labels do not fit in {round(max_width)} px each: {list(labels)!r}",
+                           "shorten the labels or show fewer items in one chart")
+    return [Tile.of(layout_block([label], font, align)) for label in labels]
+
+
 def _check_glyphs(texts: list[tuple[str, bool]]) -> None:
     missing: set[str] = set()
     for text, bold in texts:
@@ -279,8 +300,7 @@ class BarsPainter(ChartPainter):
         if self.row_h < self.s(24):
             raise TextFitError(f"{n} bars do not fit on the picture", "show fewer items in one chart")
         size = min(40, 0.42 * self.row_h * 1080 / self.height)
-        self.labels = [Tile.of(fit_text(label, False, size, min(size, 22), round((right - left) * 0.3), height, 1))
-                       for label in self.chart.labels]
+        self.labels = _label_tiles(self.chart.labels, size, min(size, 18), (right - left) * 0.3, height, "right")
         self.value_font = load_font(self.s(size), bold=True)
         widest = max(text_width(self.number(v), self.value_font) for v in self.chart.values)
         self.bar_x = left + max(t.mask.width for t in self.labels) + self.s(28)
@@ -327,10 +347,9 @@ class CountdownPainter(ChartPainter):
             raise TextFitError(f"{n} columns do not fit on the picture", "show fewer periods in one chart")
         self.col_w = max(2, round(min(self.s(170), slot * 0.62)))
         self.slots = [round(left + slot * i + (slot - self.col_w) / 2) for i in range(n)]
-        size = min(36, 0.8 * slot * 1080 / self.height / 4)
-        self.labels = [Tile.of(fit_text(label, False, 36, min(size, 18), round(slot * 0.95), height, 1, "center"))
-                       for label in self.chart.labels]
-        self.small = load_font(self.s(34), bold=True)
+        self.labels = _label_tiles(self.chart.labels, 36, 14, slot * 0.95, height, "center")
+        # figures above the columns share one size; left out when they cannot fit (the big figure shows them)
+        self.small = shared_font([format_number(v, self.decimals) for v in values], True, 34, 16, slot * 0.96, height)
         label_h = max(t.mask.height for t in self.labels)
         self.base_y = bottom - label_h - self.s(18)
         self.plot_h = self.base_y - self.area_top - self.s(60)
@@ -386,8 +405,9 @@ class CountdownPainter(ChartPainter):
             if h > 0:
                 draw.rectangle((x, self.base_y - h, x + self.col_w - 1, self.base_y - 1),
                                fill=self.accent if last else dim)
-            draw.text((x + self.col_w // 2, self.base_y - h - self.s(10)), format_number(value * p, self.decimals),
-                      font=self.small, fill=self.ink, anchor="md")
+            if self.small is not None:
+                draw.text((x + self.col_w // 2, self.base_y - h - self.s(10)), format_number(value * p, self.decimals),
+                          font=self.small, fill=self.ink, anchor="md")
         if current < 0:
             return
         y = self.panel_top
