@@ -357,3 +357,129 @@ def test_concurrent_cache_writers_leave_whole_entries(media, tmp_path):
     assert misses == []
     assert [p.name for p in (tmp_path / "cache").iterdir() if p.name.startswith(".tmp")] == []
     assert cache.get(info.path) == info
+
+
+# --- the committed sample assets --------------------------------------------------------------
+
+CLIP_CONTRACT = {
+    # name: (display size, fps, seconds, audio (rate, channels) or None, rotation)
+    "dashat-masak.mp4": ((1280, 720), Fraction(30), 20, (48000, 2), 0),
+    "dashat-bagi.mp4": ((1280, 720), Fraction(25), 15, (44100, 1), 0),
+    "kebun-pikatu.mp4": ((1280, 720), Fraction(30), 20, None, 0),
+    "kolam-lele.mp4": ((720, 1280), Fraction(30), 12, (48000, 2), 90),
+    "uppka.mp4": ((1280, 720), Fraction(30000, 1001), 15, (48000, 2), 0),
+    "bkb-posyandu.mp4": ((640, 480), Fraction(30), 12, (48000, 2), 0),
+}
+NARRATIONS = ["narasi-pembuka", "narasi-dashat", "narasi-kebun", "narasi-pemberdayaan", "narasi-penutup"]
+BANNER = (235, 110, 20)
+
+
+def near(colour, expected, tolerance=40) -> bool:
+    return all(abs(int(c) - e) <= tolerance for c, e in zip(colour, expected))
+
+
+@pytest.mark.parametrize("name", sorted(CLIP_CONTRACT))
+def test_sample_clip_matches_contract(name):
+    size, fps, seconds, audio, rotation = CLIP_CONTRACT[name]
+    info = probe(ASSETS / "clips" / name)
+    video = info.main_video
+    assert info.kind == "video" and info.faststart
+    assert info.display_size == size
+    assert video.rotation == rotation
+    assert (video.width, video.height) == ((1280, 720) if name == "kolam-lele.mp4" else size)
+    assert video.fps == fps and not video.vfr
+    assert (video.codec, video.pix_fmt) == ("h264", "yuv420p")
+    assert video.duration == pytest.approx(seconds, abs=0.05)
+    if audio is None:
+        assert not info.has_audio
+    else:
+        (sound,) = info.audio
+        assert (sound.codec, sound.sample_rate, sound.channels) == ("aac", *audio)
+        assert sound.duration == pytest.approx(seconds, abs=0.05)
+
+
+def test_portrait_clip_reads_upright_only_when_rotated(tmp_path):
+    """ffmpeg applies the display matrix: the orange title banner is then at the top of a 720x1280 picture."""
+    from PIL import Image
+
+    out = tmp_path / "frame.png"
+    run_ffmpeg("-i", str(ASSETS / "clips" / "kolam-lele.mp4"), "-frames:v", "1", str(out))
+    with Image.open(out) as img:
+        assert img.size == (720, 1280)
+        assert near(img.convert("RGB").getpixel((20, 10)), BANNER)
+    raw = tmp_path / "raw.png"
+    run_ffmpeg("-noautorotate", "-i", str(ASSETS / "clips" / "kolam-lele.mp4"), "-frames:v", "1", str(raw))
+    with Image.open(raw) as img:
+        assert img.size == (1280, 720)
+        assert near(img.convert("RGB").getpixel((10, 700)), BANNER)  # the banner lies along the left edge
+        assert not near(img.convert("RGB").getpixel((640, 10)), BANNER)
+
+
+def test_sample_stills():
+    from PIL import Image, ImageOps
+
+    panen = probe(ASSETS / "stills" / "kebun-panen.jpg")
+    assert (panen.display_size, panen.exif_orientation) == ((1200, 900), 6)
+    with Image.open(ASSETS / "stills" / "kebun-panen.jpg") as img:
+        assert img.size == (900, 1200)  # stored sideways
+        assert not near(img.getpixel((450, 10)), BANNER)
+        upright = ImageOps.exif_transpose(img)
+        assert upright.size == (1200, 900) and near(upright.getpixel((600, 10)), BANNER)
+
+    kader = probe(ASSETS / "stills" / "kader.jpg")
+    assert (kader.display_size, kader.exif_orientation, kader.has_alpha) == ((1200, 800), None, False)
+
+    peta = probe(ASSETS / "stills" / "peta-jenggot.png")
+    assert peta.has_alpha and peta.extra["mode"] == "RGBA"
+    with Image.open(ASSETS / "stills" / "peta-jenggot.png") as img:
+        import numpy as np
+
+        pixels = np.array(img)
+        hidden = pixels[pixels[..., 3] == 0]
+        assert len(hidden) > pixels.shape[0] * pixels.shape[1] // 5
+        assert (hidden[:, :3] == (255, 0, 255)).all()  # loud magenta under every fully transparent pixel
+        assert ((pixels[..., 3] > 0) & (pixels[..., 3] < 255)).any()  # and a soft edge
+
+    logo = probe(ASSETS / "stills" / "logo-kampung-kb.png")
+    assert logo.has_alpha and logo.extra["mode"] == "P"
+    with Image.open(ASSETS / "stills" / "logo-kampung-kb.png") as img:
+        assert img.info["transparency"] == 0 and img.getpixel((0, 0)) == 0
+
+
+def test_sample_audio():
+    music = probe(ASSETS / "audio" / "musik-latar.mp3")
+    (sound,) = music.audio
+    assert music.kind == "audio"
+    assert (sound.codec, sound.sample_rate, sound.channels) == ("mp3", 44100, 2)
+    assert 180 <= music.duration <= 200
+    for name in NARRATIONS:
+        info = probe(ASSETS / "audio" / f"{name}.m4a")
+        (sound,) = info.audio
+        assert info.kind == "audio" and info.video == ()
+        assert (sound.codec, sound.sample_rate, sound.channels) == ("aac", 48000, 1)
+        assert 8 <= info.duration <= 14
+
+
+def test_sample_assets_stay_small():
+    total = sum(p.stat().st_size for p in ASSETS.rglob("*") if p.is_file())
+    assert total <= 8_000_000, f"assets/ holds {total / 1e6:.1f} MB"
+
+
+def test_make_assets_regenerates_the_stills(tmp_path, monkeypatch):
+    """The script reproduces the committed stills (pixels, not bytes: encoders may differ across Pillow builds)."""
+    import importlib.util
+
+    import numpy as np
+    from PIL import Image
+
+    spec = importlib.util.spec_from_file_location("make_assets", ASSETS / "make_assets.py")
+    make_assets = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "make_assets", make_assets)
+    spec.loader.exec_module(make_assets)
+    for make in (make_assets.make_kebun_panen, make_assets.make_kader, make_assets.make_peta, make_assets.make_logo):
+        make(tmp_path)
+    for fresh in sorted(tmp_path.iterdir()):
+        with Image.open(fresh) as new, Image.open(ASSETS / "stills" / fresh.name) as old:
+            assert (new.size, new.mode) == (old.size, old.mode)
+            difference = np.abs(np.asarray(new.convert("RGBA"), float) - np.asarray(old.convert("RGBA"), float))
+            assert difference.mean() < 2.0, fresh.name
