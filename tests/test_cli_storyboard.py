@@ -31,7 +31,7 @@ def small_project(project, media):
     copy_into(media.clip(seconds=4), project / "assets", "a.mp4")
     copy_into(media.image("b.png"), project / "assets", "b.png")
     copy_into(media.tone("n.m4a", seconds=2), project / "assets", "n.m4a")
-    (project / "rules.yaml").write_text("name: short\nduration: {max: 10, min: 5}\nfamily_functions: {all_eight: null}\n")
+    (project / "rules.yaml").write_text("name: short\nduration: {max: 10, min: 5}\nvideo: {width: 320, height: 180}\nfamily_functions: {all_eight: null}\n")
     write(project, """\
     kampung: {name: Kampung KB Uji, kelurahan: Uji, kota: Kota Uji}
     output: {size: 320x180, rules: ../rules.yaml}
@@ -76,7 +76,7 @@ def test_plan_table_and_json(small_project, monkeypatch):
     assert lines[0] == "Kampung KB Uji — Uji, Kota Uji (kota)"
     assert lines[1] == "320x180 @ 30 fps · rules: short"
     row = next(line for line in lines if line.startswith("2 "))
-    assert row.split() == ["2", "dapur", "dashat", "0:01.5", "0:04.5", "0:03.0", "1", "1", "7.8"]
+    assert row.split() == ["2", "dapur", "dashat", "0:01.5", "0:04.5", "0:03.0", "1", "1", "10.9"]
     assert "total 0:09.0 of 0:10 — 1.0 s left  (270 frames)" in result.output
     data = json.loads(run("plan", "storyboards/uji.yaml", "--json").output)
     assert data["duration"] == 9.0 and data["frames"] == 270 and data["fps"] == "30"
@@ -98,7 +98,7 @@ def test_validate_reports_every_storyboard_and_exits_2(small_project, monkeypatc
     result = run("validate", "storyboards/bad.yaml", "storyboards/uji.yaml")
     assert result.exit_code == 2
     assert "storyboards/bad.yaml: INVALID" in result.stderr
-    assert "error: storyboards/bad.yaml:5:17: scene 'a': clip: file not found: ../assets/nope.mp4" in result.stderr
+    assert "error: storyboards/bad.yaml:5:20: scene 'a': clip: file not found: ../assets/nope.mp4" in result.stderr
     assert "storyboards/uji.yaml: ok" in result.output
 
 

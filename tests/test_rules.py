@@ -111,7 +111,7 @@ def test_caption_reading_speed_and_limits(profile):
     assert by_rule["captions.reading_speed"][0].where == "sb.yaml:9:9"
     assert by_rule["captions.min_duration"][0].values["measured"] == pytest.approx(0.667, abs=0.001)
     assert by_rule["captions.max_duration"][0].values["measured"] == 10.0
-    assert by_rule["captions.lines"][0].values["measured"] == 3
+    assert by_rule["captions.lines"][0].values["measured"] == 4
     assert by_rule["captions.gap"][0].values["measured"] == 1
 
 
