@@ -486,7 +486,14 @@ class _Render:
                             self.timings, segment_rows)
 
     def _wait(self, pool, futures) -> None:
-        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        try:
+            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        except BaseException:  # Ctrl-C / SIGTERM while waiting: stop the workers before the pool joins them
+            self.cancel.set()
+            for future in futures:
+                future.cancel()
+            self.children.kill()
+            raise
         for future in done:
             exc = future.exception()
             if exc is not None:
