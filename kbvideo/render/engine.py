@@ -29,7 +29,7 @@ from kbvideo.render import ffmpeg
 from kbvideo.render.audio import AudioFacts, render_audio
 from kbvideo.render.graph import TONEMAP, Assets, ClipSource, SegmentGraph
 from kbvideo.render.segments import Segment, plan_segments, segment_key
-from kbvideo.render.sources import SourceFacts, source_facts
+from kbvideo.render.sources import source_facts
 from kbvideo.render.stills import fit_picture, plain_card, plain_text_overlay
 from kbvideo.rules.findings import Finding
 from kbvideo.timeline.model import Timeline
