@@ -52,8 +52,15 @@ class DaskExecutor:
             by_key[future.key] = job["slug"]
             self.futures.append(future)
 
+        # as_completed() from a helper thread never yields with a non-default client (seen with
+        # distributed 2026.8): done-callbacks (run on the client's loop) hand the futures over instead.
+        finished: queue.Queue = queue.Queue()
+        for future in self.futures:
+            future.add_done_callback(finished.put)
+
         def collect() -> None:
-            for future in self.distributed.as_completed(self.futures):
+            for _ in range(len(self.futures)):
+                future = finished.get()
                 slug = by_key[future.key]
                 try:
                     result = future.result()

@@ -286,19 +286,24 @@ def relocate(problems: list[Problem], tree: YNode, row: RosterRow, unfilled: set
             index.setdefault((node.source.label if node.source else "", node.line, node.col), []).append(name[5:])
     given = row.values()
     out = []
+    moved: list[Problem] = []  # template problems caused by the row (dropped or relocated)
     for problem in problems:
         if any(f"unknown placeholder '{{vars.{name}}}'" in problem.message for name in unfilled):
+            moved.append(problem)
             continue  # already reported at the row, as an unfilled variable
         names = [n for n in index.get((problem.path, problem.line, problem.col), []) if n in given and n in row.cells]
         if not names:
             out.append(problem)
             continue
+        moved.append(problem)
         cell = row.cells[names[0]]
         fields = ", ".join(f"'{n}' = '{given[n]}'" for n in names)
         hint = f"used by the template at {problem.path}:{problem.line}" + (f"; {problem.hint}" if problem.hint else "")
         out.append(Problem(row.roster, cell.line, cell.col, f"{row.name}: field {fields}: {problem.message}", hint,
                            cell.source.line(cell.line) if cell.source else None, problem.severity))
-    return out
+    # "chart.data is empty" only follows from its values having failed (already reported): drop the echo
+    return [p for p in out if not (p.message.endswith("data is empty") and any(
+        m.path == p.path and m.line >= p.line for m in moved))]
 
 
 def parse_row(template: Path, row: RosterRow, project_root: Path, *, templates: TemplateCache | None = None,

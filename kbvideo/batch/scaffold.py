@@ -125,7 +125,7 @@ def make_placeholder(path: Path, kind: str, seconds: float) -> None:
         return
     if kind == "video" or path.suffix.lower() in VIDEO_EXT:
         frame = path.with_name(f".tmp-{path.stem}.png")
-        picture(frame, (640, 360))
+        picture(frame, (320, 180))
         ffmpeg("-loop", "1", "-framerate", "30", "-i", str(frame), "-f", "lavfi", "-i",
                "anullsrc=r=48000:cl=stereo", "-t", f"{seconds:.3f}", "-map", "0:v", "-map", "1:a",
                "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-pix_fmt", "yuv420p",
