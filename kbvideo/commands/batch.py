@@ -79,7 +79,7 @@ def batch(ctx: click.Context, storyboards: tuple[Path, ...], roster: Path | None
             for finding in result.findings:
                 if finding.get("severity") == "error":
                     click.echo(f"  error: {finding['rule']}: {finding['message']}", err=True)
-    click.echo(report.table())
+    click.echo(report.table(), err=str(json_path) == "-")  # stdout stays pure JSON with --json -
     if json_path is not None:
         text = json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
         if str(json_path) == "-":
