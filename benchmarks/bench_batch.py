@@ -73,7 +73,7 @@ def build(root: Path, villages: int, seconds: float, size: str) -> tuple[Path, P
         folder = root / "assets" / f"v{i}"
         folder.mkdir(parents=True)
         # each village its own media (different colours/tones): no cross-village cache hits
-        ffmpeg("-f", "lavfi", "-i", f"testsrc2=s=640x360:r=30", "-f", "lavfi", "-i", f"sine=frequency={300 + 20 * i}",
+        ffmpeg("-f", "lavfi", "-i", "testsrc2=s=640x360:r=30", "-f", "lavfi", "-i", f"sine=frequency={300 + 20 * i}",
                "-t", f"{clip + 1:.2f}", "-vf", f"hue=h={i * 40}", "-c:v", "libx264", "-preset", "ultrafast",
                "-pix_fmt", "yuv420p", "-c:a", "aac", str(folder / "klip.mp4"))
         ffmpeg("-f", "lavfi", "-i", f"sine=frequency={500 + 10 * i}", "-t", f"{min(3.0, card + clip - 0.5):.2f}",

@@ -88,7 +88,6 @@ def make_roster_project(root: Path, media) -> dict[str, Path]:
 def probe_output(path: Path) -> tuple[float, tuple[int, int], int]:
     with av.open(str(path)) as container:
         video = container.streams.video[0]
-        frames = sum(1 for packet in container.demux(video) if packet.size)
         return float(container.duration / av.time_base), (video.width, video.height), len(container.streams.audio)
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fakes import audio_info, fake_media_for, image_info, video_info
+from fakes import fake_media_for, image_info, video_info
 from kbvideo.errors import SpecError
 from kbvideo.storyboard.model import Kampung, Loc, Output, Scene, ShotSpec, Storyboard, TimedText, TransitionSpec
 from kbvideo.storyboard.load import load_yaml

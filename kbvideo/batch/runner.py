@@ -23,9 +23,9 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence, TextIO
+from typing import Any, Sequence, TextIO
 
 from kbvideo.batch.cachekey import FileHasher, changed_parts, combine, key_components, read_key
 from kbvideo.batch.report import BatchReport, LiveDisplay, VillageResult

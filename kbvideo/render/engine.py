@@ -9,6 +9,7 @@ Persistent cache (`cache_dir`): encoded segments, the normalised audio, proxies,
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -18,7 +19,7 @@ import signal
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
@@ -536,7 +537,7 @@ class _Render:
         if check_file is not None and self.profile is not None:
             profile = self.profile
             if self.draft:  # a draft is small on purpose: judge everything but the frame size
-                profile = replace(profile, width=t.width, height=t.height)
+                profile = dataclasses.replace(profile, width=t.width, height=t.height)
                 out.append(Finding("render.draft", "info", f"draft at {t.width}x{t.height}: frame size not checked"))
             report = check_file(self.out_path, profile, quick=self.draft)
             return out + list(report.findings)
