@@ -236,6 +236,21 @@ def test_truncated_faststart_mp4(media, tmp_path):
     expect_error(cut_in_half(whole, tmp_path / "half.mp4"), "truncated")
 
 
+def test_truncated_mp4_found_by_its_index(media, tmp_path):
+    """mdat with size 0 ("runs to the end of the file") hides the cut from the box sizes; the index still knows."""
+    whole = media.clip("whole-fs.mp4", seconds=2.0, extra=("-movflags", "+faststart"))
+    data = bytearray(whole.read_bytes())
+    at = data.index(b"mdat") - 4
+    assert int.from_bytes(data[at:at + 4], "big") > 8
+    data[at:at + 4] = (0).to_bytes(4, "big")
+    intact = tmp_path / "open-ended.mp4"
+    intact.write_bytes(data)
+    assert probe(intact).duration == pytest.approx(2.0, abs=0.05)
+    half = tmp_path / "open-ended-half.mp4"
+    half.write_bytes(data[: len(data) // 2])
+    expect_error(half, "truncated", "index")
+
+
 def test_truncated_mp4_without_index(media, tmp_path):
     whole = media.clip("whole-moov-back.mp4", seconds=2.0)
     expect_error(cut_in_half(whole, tmp_path / "half.mp4"), "index")

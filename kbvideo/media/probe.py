@@ -10,8 +10,18 @@ CONTRACT (other stages rely on these names; the implementation below may grow, n
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import stat
+import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
+
+from kbvideo.errors import MediaError
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,20 +99,28 @@ class MediaInfo:
         v = self.main_video
         return (v.display_width, v.display_height) if v else None
 
+    def to_dict(self) -> dict:
+        """JSON-ready dict; Fractions become "num/den" strings."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("video", "audio")}
+        data["video"] = [_stream_to_dict(v) for v in self.video]
+        data["audio"] = [_stream_to_dict(a) for a in self.audio]
+        data["extra"] = dict(self.extra)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> MediaInfo:
+        """Inverse of to_dict(); keys this version does not know are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values["video"] = tuple(_stream_from_dict(VideoStream, v) for v in data.get("video", ()))
+        values["audio"] = tuple(_stream_from_dict(AudioStream, a) for a in data.get("audio", ()))
+        values["extra"] = dict(data.get("extra") or {})
+        return cls(**values)
+
 
 # ---------------------------------------------------------------------------------------------
-# Implementation. PyAV and Pillow are imported lazily, so a run served from the cache opens no
-# media and does not pay for importing them.
-
-import dataclasses  # noqa: E402
-import hashlib  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import stat  # noqa: E402
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from kbvideo.errors import MediaError  # noqa: E402
+# Implementation. PyAV and Pillow are imported inside the functions that need them, so a run served
+# from the cache opens no media and does not pay for importing them.
 
 PROBE_VERSION = 1  # bump when MediaInfo's meaning changes: old cache entries are then ignored
 
@@ -144,28 +162,6 @@ def _stream_from_dict(cls, data: dict):
         if isinstance(values.get(key), str):
             values[key] = Fraction(values[key])
     return cls(**values)
-
-
-def _media_to_dict(self: MediaInfo) -> dict:
-    data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("video", "audio")}
-    data["video"] = [_stream_to_dict(v) for v in self.video]
-    data["audio"] = [_stream_to_dict(a) for a in self.audio]
-    data["extra"] = dict(self.extra)
-    return data
-
-
-def _media_from_dict(cls, data: dict) -> MediaInfo:
-    names = {f.name for f in dataclasses.fields(cls)}
-    values = {k: v for k, v in data.items() if k in names}
-    values["video"] = tuple(_stream_from_dict(VideoStream, v) for v in data.get("video", ()))
-    values["audio"] = tuple(_stream_from_dict(AudioStream, a) for a in data.get("audio", ()))
-    values["extra"] = dict(data.get("extra") or {})
-    return cls(**values)
-
-
-MediaInfo.to_dict = _media_to_dict
-MediaInfo.to_dict.__doc__ = "JSON-ready dict; Fractions become 'num/den' strings."
-MediaInfo.from_dict = classmethod(_media_from_dict)
 
 
 # --- probe ------------------------------------------------------------------------------------
@@ -327,8 +323,6 @@ def _mov_rotations(name: str, boxes: list[tuple[bytes, int, int]]) -> dict[int, 
 
     Reading the matrix here saves decoding a frame to learn the rotation.
     """
-    import math
-
     moov = next(((offset, size) for kind, offset, size in boxes if kind == b"moov"), None)
     if moov is None or moov[1] > 256_000_000:
         return {}
@@ -367,7 +361,9 @@ def _probe_av(name: str, absolute: str, st: os.stat_result, head: bytes) -> Medi
         raise _open_error(name, exc) from None
     with container:
         rotations = _mov_rotations(name, boxes) if boxes else {}
-        return _describe(name, absolute, st, container, faststart, rotations)
+        # A whole MP4/MOV index (not fragmented) lists every packet: read it instead of the data.
+        from_index = bool(boxes) and not any(kind == b"moof" for kind, _, _ in boxes)
+        return _describe(name, absolute, st, container, faststart, rotations, from_index)
 
 
 def _open_error(name: str, exc) -> MediaError:
@@ -376,13 +372,13 @@ def _open_error(name: str, exc) -> MediaError:
     if isinstance(exc, av.error.InvalidDataError):
         return MediaError(name, "is not a media file ffmpeg can read (no audio or video found)",
                           "check that it is really a video, photo or sound file; renaming a file does not convert it")
-    if isinstance(exc, (av.error.PermissionError,)):
+    if isinstance(exc, av.error.PermissionError):
         return MediaError(name, "cannot be read (permission denied)", "fix the file's permissions")
     return MediaError(name, f"cannot be opened: {getattr(exc, 'strerror', None) or exc}")
 
 
 class _StreamScan:
-    """What demuxing every packet of one stream tells: its real start and end, packets, frame timing.
+    """What the packets of one stream tell: real start and end, packet count, frame timing.
 
     Timestamps stay integers in the stream's time base while scanning (Fractions per packet are slow).
     """
@@ -405,30 +401,51 @@ class _StreamScan:
         return None if self.end_tick is None else self.end_tick * self.time_base
 
 
+MAX_STAMPS = 20_000  # frame times kept for the VFR test (about 11 minutes at 30 fps)
+
+
 def _clockwise(ccw_degrees: float) -> int:
     """ffmpeg's counter-clockwise display rotation → degrees clockwise to show upright, one of 0/90/180/270."""
     return (-round(ccw_degrees / 90) * 90) % 360
 
 
-def _describe(name, absolute, st, container, faststart, rotations: dict[int, float]) -> MediaInfo:
+def _scan_index(name: str, streams, file_size: int, main_index: int) -> dict[int, _StreamScan] | None:
+    """Scan an MP4/MOV index without reading the media data. None when a stream has no index.
+
+    Index timestamps are decode times; in MP4 their steps are the sample durations (stts), so they
+    show VFR as well as presentation times do. Data the index places past the end of the file means
+    the file was cut.
+    """
+    scans: dict[int, _StreamScan] = {}
+    for stream in streams:
+        entries = stream.index_entries
+        if not entries:
+            return None
+        scan = _StreamScan(stream.time_base)
+        stamps = [entry.timestamp for entry in entries]
+        reach = max(entry.pos + entry.size for entry in entries)
+        if reach > file_size:
+            raise MediaError(name, f"file is truncated: it is {_mb(file_size)} but its index places data up to "
+                                   f"{_mb(reach)}", HINT_COPY_AGAIN)
+        scan.packets = len(stamps)
+        scan.first_tick = min(stamps)
+        step = stamps[-1] - stamps[-2] if len(stamps) > 1 else 0
+        scan.end_tick = max(stamps) + step
+        if stream.index == main_index:
+            scan.stamps = stamps[:MAX_STAMPS]
+        scans[stream.index] = scan
+    return scans
+
+
+def _scan_packets(name: str, container, streams, main) -> tuple[dict[int, _StreamScan], int | None]:
+    """Demux (not decode) every packet; decode only the first video frame when its rotation is wanted."""
     import av
 
-    video_streams = list(container.streams.video)
-    audio_streams = list(container.streams.audio)
-    if not video_streams and not audio_streams:
-        raise MediaError(name, "contains no audio or video stream", "use a video, photo or sound file")
-    cover = {s.index for s in video_streams if int(s.disposition) & ATTACHED_PIC}
-    main = next((s for s in video_streams if s.index not in cover), None)
-    scans = {s.index: _StreamScan(s.time_base) for s in (*video_streams, *audio_streams)}
+    scans = {s.index: _StreamScan(s.time_base) for s in streams}
     main_index = main.index if main is not None else -1
-    rotation, decode_note = 0, None
-    need_frame = main is not None
-    if main is not None and main.id in rotations:
-        rotation, need_frame = _clockwise(rotations[main.id]), False
-    if main is not None:
-        main.codec_context.thread_count = 1  # one frame only: thread start-up would cost more than decoding
+    rotation = None
     try:
-        for packet in container.demux(*video_streams, *audio_streams):
+        for packet in container.demux(*streams):
             scan = scans.get(packet.stream_index)
             if scan is None:
                 continue
@@ -444,47 +461,78 @@ def _describe(name, absolute, st, container, faststart, rotations: dict[int, flo
             if scan.end_tick is None or end > scan.end_tick:
                 scan.end_tick = end
             if packet.stream_index == main_index:
-                if len(scan.stamps) < 20_000:
+                if len(scan.stamps) < MAX_STAMPS:
                     scan.stamps.append(stamp)
-                if need_frame:
-                    try:
-                        frames = main.codec_context.decode(packet)
-                    except av.error.FFmpegError as exc:
-                        frames, decode_note = [], str(exc)
-                    if frames:
-                        rotation = _clockwise(frames[0].rotation)
-                        need_frame = False
+                if rotation is None:
+                    rotation = _rotation_from_frames(main, packet)
     except av.error.FFmpegError as exc:
         raise MediaError(name, f"file is damaged: reading it failed ({exc})", HINT_COPY_AGAIN) from None
-    if main is not None and need_frame:
-        try:
-            for frame in main.codec_context.decode(None):
-                rotation = _clockwise(frame.rotation)
-                need_frame = False
-                break
-        except av.error.FFmpegError as exc:
-            decode_note = str(exc)
+    if main is not None and rotation is None:
+        rotation = _rotation_from_frames(main, None)  # frames held back by the decoder's delay
+    return scans, rotation
+
+
+def _rotation_from_frames(stream, packet) -> int | None:
+    """Feed one packet (None: flush) to the decoder; the rotation of the first frame out, if any."""
+    import av
+
+    try:
+        frames = stream.codec_context.decode(packet)
+    except av.error.FFmpegError:
+        return None
+    return _clockwise(frames[0].rotation) if frames else None
+
+
+def _first_frame_rotation(container, stream) -> int | None:
+    """Demux from the start until the decoder gives a frame (used when the index path skipped demuxing)."""
+    import av
+
+    try:
+        for packet in container.demux(stream):
+            rotation = _rotation_from_frames(stream, packet)
+            if rotation is not None:
+                return rotation
+    except av.error.FFmpegError:
+        return None
+    return _rotation_from_frames(stream, None)
+
+
+def _describe(name, absolute, st, container, faststart, rotations: dict[int, float], from_index: bool) -> MediaInfo:
+    video_streams = list(container.streams.video)
+    audio_streams = list(container.streams.audio)
+    streams = [*video_streams, *audio_streams]
+    if not streams:
+        raise MediaError(name, "contains no audio or video stream", "use a video, photo or sound file")
+    cover = {s.index for s in video_streams if int(s.disposition) & ATTACHED_PIC}
+    main = next((s for s in video_streams if s.index not in cover), None)
+    known_rotation = None
+    if main is not None:
+        main.codec_context.thread_count = 1  # one frame at most: thread start-up would cost more than decoding
+        if main.id in rotations:
+            known_rotation = _clockwise(rotations[main.id])
+    scans = _scan_index(name, streams, st.st_size, main.index if main is not None else -1) if from_index else None
+    if scans is None:
+        scans, decoded_rotation = _scan_packets(name, container, streams, main if known_rotation is None else None)
+    else:
+        decoded_rotation = None
+        if main is not None and known_rotation is None:
+            decoded_rotation = _first_frame_rotation(container, main)
+    rotation = known_rotation if known_rotation is not None else decoded_rotation
     duration = container.duration / 1_000_000 if container.duration else None
-    video = tuple(_video_stream(s, scans[s.index], s.index in cover, rotation if s is main else 0) for s in video_streams)
+    video = tuple(_video_stream(s, scans[s.index], s.index in cover, (rotation or 0) if s is main else 0)
+                  for s in video_streams)
     audio = tuple(_audio_stream(s, scans[s.index]) for s in audio_streams)
     _check_complete(name, duration, video, audio, scans)
     extra = {}
-    if main is not None and need_frame:
-        extra["decode_error"] = decode_note or "no frame could be decoded"
-    kind = "video" if main is not None else "audio"
-    if main is not None and _is_single_picture(container.format.name, main):
-        kind = "image"
-    return MediaInfo(absolute, kind, container.format.name, duration, st.st_size, st.st_mtime_ns, video, audio,
-                     faststart=faststart, extra=extra)
+    if main is not None and rotation is None:
+        extra["decode_error"] = "no video frame could be decoded; rotation assumed 0"
+    return MediaInfo(absolute, "video" if main is not None else "audio", container.format.name, duration,
+                     st.st_size, st.st_mtime_ns, video, audio, faststart=faststart, extra=extra)
 
 
 def _codec_name(cc) -> str:
     codec = cc.codec
     return getattr(codec, "canonical_name", None) or cc.name
-
-
-def _is_single_picture(format_name: str, stream) -> bool:
-    return format_name.endswith("_pipe") or format_name == "image2"
 
 
 def _seconds(value, time_base) -> float | None:
