@@ -1,11 +1,17 @@
-"""Probe media files with PyAV (imageio-ffmpeg ships no ffprobe).
+"""Probe media files with PyAV (imageio-ffmpeg ships no ffprobe) and stills with Pillow.
 
 CONTRACT (other stages rely on these names; the implementation below may grow, not rename):
 
     probe(path) -> MediaInfo                   raises MediaError naming the file
-    probe_all(paths, cache=None) -> dict[str, MediaInfo]   each file probed once
+    probe_all(paths, cache=None, *, errors=None) -> dict[str, MediaInfo]
+        each file probed once; keys are the paths as given; with errors={} failures are collected
     ProbeCache(folder): on-disk JSON cache keyed by (absolute path, size, mtime_ns)
     MediaInfo.to_dict() / MediaInfo.from_dict() round-trip (used by the cache)
+
+How fields are found: rotation from the MP4 track header's display matrix (else from the first
+decoded frame); VFR from the steps between frame times (the MP4 index, else demuxed packets);
+truncation from MP4 box sizes and the index's reach, else by demuxing every packet and comparing
+the last one's end with the header's duration. Nothing is decoded except, outside MP4/MOV, one frame.
 """
 
 from __future__ import annotations
