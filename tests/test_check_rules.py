@@ -120,6 +120,9 @@ def test_truncated_when_decoding_stops_short_of_the_header():
     finding = findings["file.truncated"]
     assert finding.severity == "error"
     assert "decodes to 1:30.000 of the 2:55.000 its header claims (85.000 s missing)" in finding.message
+    # streams cut at different points: the truncation is the news, their unequal lengths are not repeated
+    findings = rules_of(check_media(media(), decoded(video_end=90.0, audio_end=60.0), PROFILE))
+    assert "file.truncated" in findings and "duration.streams" not in findings
     # a clean decode of the full length is not truncated; decoder complaints alone are a warning
     findings = rules_of(check_media(media(), decoded(errors=("[h264] error while decoding MB 3 4",)), PROFILE))
     assert "file.truncated" not in findings

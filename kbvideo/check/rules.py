@@ -92,6 +92,8 @@ def check_media(info: MediaInfo, analysis: Analysis | None, profile: RulesProfil
     if analysis is not None:
         findings += _content_findings(info, analysis, profile)
     findings += _delivery_findings(info, profile)
+    if any(f.rule == "file.truncated" for f in findings):  # unequal streams are then a symptom, not news
+        findings = [f for f in findings if f.rule != "duration.streams"]
     return findings
 
 
