@@ -13,6 +13,7 @@ from kbvideo.rules.contest import check_timeline
 from kbvideo.rules.findings import Finding
 from kbvideo.rules.profile import RulesProfile, load_profile
 from kbvideo.storyboard.model import Storyboard
+from kbvideo.storyboard.template import load_storyboard_node
 from kbvideo.storyboard.validate import parse_storyboard
 from kbvideo.timeline.model import Timeline
 from kbvideo.timeline.resolve import resolve_timeline
@@ -60,12 +61,22 @@ def probe_storyboard_media(board: Storyboard, cache: ProbeCache | None) -> dict[
     return media
 
 
-def _storyboard_rules(board: Storyboard) -> str | None:
+def storyboard_rules(board: Storyboard) -> str | None:
     """A rules file named in a storyboard is relative to the storyboard's folder, like its assets."""
     name = board.output.rules
     if name and (name.endswith((".yaml", ".yml")) or "/" in name):
         return str((board.path.parent / name).resolve())
     return name
+
+
+def plan_board(board: Storyboard, *, rules: str | None = None, use_cache: bool = True) -> Plan:
+    """Probe, resolve and check a parsed storyboard (from a file, or a template filled by a roster row)."""
+    cache = ProbeCache(cache_dir(board.project_root) / "probe") if use_cache else None
+    media = probe_storyboard_media(board, cache)
+    timeline = resolve_timeline(board, media)
+    profile = load_profile(rules or storyboard_rules(board))
+    findings = check_timeline(timeline, profile)
+    return Plan(board.path, board.project_root, board, media, timeline, profile, findings, list(board.warnings))
 
 
 def plan_storyboard(path: str | Path, *, rules: str | None = None, root: str | Path | None = None,
@@ -74,16 +85,11 @@ def plan_storyboard(path: str | Path, *, rules: str | None = None, root: str | P
     """Load, parse, probe, resolve and check one storyboard. Raises SpecError on any input problem.
 
     `extends:` templates are merged in first; `variables` fill {vars.NAME} (and win over `vars:`)."""
-    from kbvideo.batch.template import load_storyboard_node
-
     path = Path(path)
     project_root = Path(root).resolve() if root else find_project_root(path)
     node = load_storyboard_node(path)
     board = parse_storyboard(node, path, project_root, label=str(path), allow_outside=allow_outside,
                              variables=variables)
-    cache = ProbeCache(cache_dir(project_root) / "probe") if use_cache else None
-    media = probe_storyboard_media(board, cache)
-    timeline = resolve_timeline(board, media)
-    profile = load_profile(rules or _storyboard_rules(board))
-    findings = check_timeline(timeline, profile)
-    return Plan(path, project_root, board, media, timeline, profile, findings, list(board.warnings))
+    plan = plan_board(board, rules=rules, use_cache=use_cache)
+    plan.storyboard_path = path
+    return plan

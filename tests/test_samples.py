@@ -73,3 +73,20 @@ def test_jenggot_is_the_kota_entry_with_every_programme():
 def test_second_sample_is_a_kabupaten_entry():
     plan = plan_storyboard(REPO / "storyboards" / "wonosobo.yaml")
     assert plan.board.kampung.category == "kabupaten" and plan.timeline.fps == 25
+
+
+def test_sample_roster_fills_the_template_for_every_village():
+    from kbvideo.batch.roster import load_roster, parse_row
+    from kbvideo.pipeline import plan_board
+
+    template = REPO / "storyboards" / "templates" / "standar.yaml"
+    rows = load_roster(REPO / "storyboards" / "roster.csv")
+    plans = [plan_board(parse_row(template, row, REPO)) for row in rows]
+    assert [p.board.kampung.name for p in plans] == [
+        "Kampung KB Mandiri Utama", "Kampung KB Contoh Satu", "Kampung KB Contoh Dua"]
+    assert [p.board.kampung.category for p in plans] == ["kota", "kota", "kabupaten"]
+    for plan in plans:
+        assert [f for f in plan.findings if f.severity != "info"] == []
+        assert plan.timeline.duration == 150 * 30
+    dashat_chart = next(s.chart for s in plans[1].timeline.shots if s.chart and s.chart.style == "countdown")
+    assert dashat_chart.values == (30.0, 22.0, 18.0, 12.0)  # the row's figures, not the template's

@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kbvideo.batch.template import load_storyboard_node, merge_nodes, placeholders_in
+from kbvideo.storyboard.template import load_storyboard_node, merge_nodes, placeholders_in
 from kbvideo.errors import Problem, SpecError
 from kbvideo.storyboard.load import Source, YNode, decode, load_yaml_text
 from kbvideo.storyboard.validate import KAMPUNG_KEYS, did_you_mean, parse_storyboard

@@ -30,7 +30,7 @@ from typing import Any, Sequence, TextIO
 from kbvideo.batch.cachekey import FileHasher, changed_parts, combine, key_components, read_key
 from kbvideo.batch.report import BatchReport, LiveDisplay, VillageResult
 from kbvideo.batch.roster import RosterRow, TemplateCache, load_roster, parse_row
-from kbvideo.batch.template import template_chain
+from kbvideo.storyboard.template import template_chain
 from kbvideo.batch.worker import read_progress, run_job
 from kbvideo.errors import KbError, SpecError, UsageError
 
@@ -107,12 +107,7 @@ class _Prepared:
 
 
 def _plan(village: Village, options: BatchOptions, templates: TemplateCache):
-    from kbvideo.media.probe import ProbeCache
-    from kbvideo.pipeline import (Plan, _storyboard_rules, cache_dir, find_project_root, plan_storyboard,
-                                  probe_storyboard_media)
-    from kbvideo.rules.contest import check_timeline
-    from kbvideo.rules.profile import load_profile
-    from kbvideo.timeline.resolve import resolve_timeline
+    from kbvideo.pipeline import find_project_root, plan_board, plan_storyboard
 
     if village.row is None:
         return plan_storyboard(village.storyboard, rules=options.rules, root=options.root,
@@ -120,11 +115,7 @@ def _plan(village: Village, options: BatchOptions, templates: TemplateCache):
     path = village.storyboard
     project_root = Path(options.root).resolve() if options.root else find_project_root(path)
     board = parse_row(path, village.row, project_root, templates=templates, allow_outside=options.allow_outside)
-    media = probe_storyboard_media(board, ProbeCache(cache_dir(project_root) / "probe"))
-    timeline = resolve_timeline(board, media)
-    profile = load_profile(options.rules or _storyboard_rules(board))
-    return Plan(path, project_root, board, media, timeline, profile, check_timeline(timeline, profile),
-                list(board.warnings))
+    return plan_board(board, rules=options.rules)
 
 
 def _texts(village: Village) -> dict[str, str]:
@@ -138,9 +129,9 @@ def _rules_argument(options: BatchOptions, plan) -> str:
         return str(Path(name).resolve())
     if name:
         return name
-    from kbvideo.pipeline import _storyboard_rules
+    from kbvideo.pipeline import storyboard_rules
 
-    return _storyboard_rules(plan.board) or plan.profile.name
+    return storyboard_rules(plan.board) or plan.profile.name
 
 
 def prepare(village: Village, options: BatchOptions, outdir: Path, hasher: FileHasher,

@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from kbvideo.batch.roster import slugify
-from kbvideo.batch.template import load_storyboard_node, placeholders_in
+from kbvideo.storyboard.template import load_storyboard_node, placeholders_in
 from kbvideo.errors import UsageError
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
 from kbvideo.storyboard.load import YNode

@@ -37,7 +37,7 @@ CATEGORIES = ("kota", "kabupaten")
 CHART_STYLES = ("bars", "countdown")
 
 TOP_KEYS = ("schema_version", "extends", "kampung", "output", "defaults", "vars", "music", "scenes")
-# extends: resolved (merged) by kbvideo.batch.template before parsing; ignored here.
+# extends: resolved (merged) by kbvideo.storyboard.template before parsing; ignored here.
 KAMPUNG_KEYS = ("name", "kelurahan", "kecamatan", "kota", "kabupaten", "provinsi", "category", "year")
 OUTPUT_KEYS = ("size", "fps", "rules")
 DEFAULT_KEYS = ("fit", "fill", "transition", "clip_volume", "title_duration", "lower_third_duration")
