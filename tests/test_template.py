@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kbvideo.batch.roster import TemplateCache, load_roster, parse_row, slugify
-from kbvideo.batch.template import load_storyboard_node, template_chain
+from kbvideo.storyboard.template import load_storyboard_node, template_chain
 from kbvideo.errors import SpecError
 from kbvideo.pipeline import plan_storyboard
 from kbvideo.storyboard.load import to_python
