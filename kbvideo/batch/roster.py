@@ -24,7 +24,8 @@ from pathlib import Path
 from kbvideo.storyboard.template import load_storyboard_node, merge_nodes, placeholders_in
 from kbvideo.errors import Problem, SpecError
 from kbvideo.storyboard.load import Source, YNode, decode, load_yaml_text
-from kbvideo.storyboard.validate import KAMPUNG_KEYS, did_you_mean, parse_storyboard
+from kbvideo.storyboard.fields import did_you_mean
+from kbvideo.storyboard.validate import KAMPUNG_KEYS, parse_storyboard
 
 RESERVED = ("id",)
 _SLUG_OK = re.compile(r"^[a-z0-9][a-z0-9_-]*$")

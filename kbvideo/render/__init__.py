@@ -3,25 +3,34 @@
     render_timeline(timeline, out_path, *, profile, draft=False, jobs=None, work_dir=None,
                     progress=None, cache_dir=None, media=None, proxies=True, check=True) -> RenderResult
 
-Backends are looked up by name (`BACKENDS`, `get_backend(name)`); "ffmpeg" (segments + filter graphs)
-is the only one so far. See kbvideo/render/engine.py for the design.
+Backends are looked up by name (`get_backend(name)`); "ffmpeg" (segments + filter graphs) is the
+only one so far. See kbvideo/render/engine.py for the design. The engine is imported on first use,
+so that `kbvideo.render.graphics` (used by `validate` to measure text) stays light.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from kbvideo.errors import UsageError
-from kbvideo.render.engine import RenderResult, render_timeline
 
-BACKENDS: dict[str, Callable[..., RenderResult]] = {"ffmpeg": render_timeline}
+BACKENDS = ("ffmpeg",)
 
 
-def get_backend(name: str = "ffmpeg") -> Callable[..., RenderResult]:
-    try:
-        return BACKENDS[name]
-    except KeyError:
-        raise UsageError(f"unknown render backend '{name}'", hint="known: " + ", ".join(BACKENDS)) from None
+def get_backend(name: str = "ffmpeg") -> Callable[..., Any]:
+    if name not in BACKENDS:
+        raise UsageError(f"unknown render backend '{name}'", hint="known: " + ", ".join(BACKENDS))
+    from kbvideo.render.engine import render_timeline
+
+    return render_timeline
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("render_timeline", "RenderResult"):
+        from kbvideo.render import engine
+
+        return getattr(engine, name)
+    raise AttributeError(f"module 'kbvideo.render' has no attribute {name!r}")
 
 
 __all__ = ["BACKENDS", "RenderResult", "get_backend", "render_timeline"]

@@ -24,13 +24,18 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
 
-from kbvideo.errors import KbError, MediaError, RenderError, UsageError
+from kbvideo.check import check_file
+from kbvideo.errors import MediaError, RenderError, SpecError, UsageError
+from kbvideo.media.probe import probe
 from kbvideo.render import ffmpeg
 from kbvideo.render.audio import AudioFacts, render_audio
 from kbvideo.render.graph import TONEMAP, Assets, ClipSource, SegmentGraph
 from kbvideo.render.segments import Segment, plan_segments, segment_key
 from kbvideo.render.sources import source_facts
-from kbvideo.render.stills import fit_picture, plain_card, plain_text_overlay
+from kbvideo.render.graphics import check_texts, render_draft_mark, render_text_overlay
+from kbvideo.render.motion import render_motion_shot
+from kbvideo.render.sidecars import write_srt, write_vtt
+from kbvideo.render.stills import fit_picture
 from kbvideo.rules.findings import Finding
 from kbvideo.timeline.model import Timeline
 
@@ -174,30 +179,17 @@ class _Render:
             if os.path.abspath(path) == str(self.out_path):
                 raise UsageError(f"output {self.out_path} is the same path as the input {path}",
                                  "choose another output name (-o)")
-        self._check_glyphs()
+        self._check_texts()
         self.facts = source_facts(inputs, self.media)
         for path, facts in self.facts.items():
             if any(s.source == path and s.kind == "clip" for s in t.shots) and facts.kind != "video":
                 raise MediaError(path, f"is {facts.kind}, not a video", "use it as a still or as sound")
 
-    def _check_glyphs(self) -> None:
-        """Every character of every text must be in the shipped fonts: caught before any rendering."""
-        try:
-            from kbvideo.render.graphics import missing_glyphs
-        except ImportError:
-            return
-        texts = [(t.text, t.where) for t in self.timeline.texts]
-        texts += [(t.subtext, t.where) for t in self.timeline.texts if t.subtext]
-        texts += [(s.title, s.where) for s in self.timeline.shots if s.title]
-        texts += [(s.subtitle, s.where) for s in self.timeline.shots if s.subtitle]
-        problems = []
-        for text, where in texts:
-            missing = missing_glyphs(text) | missing_glyphs(text, bold=True)
-            if missing:
-                shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in sorted(missing))
-                problems.append(f"{where or 'text'}: the font has no glyph for {shown} in {text!r}")
+    def _check_texts(self) -> None:
+        """Every text must be drawable by the shipped fonts and fit its lines: caught before any rendering."""
+        problems = check_texts(self.timeline)
         if problems:
-            raise UsageError("; ".join(problems), "replace those characters, or remove them")
+            raise SpecError(problems)
 
     # ---------- progress
     def report(self, name: str, frames: int, stage: str = "video") -> None:
@@ -270,15 +262,8 @@ class _Render:
 
     def motion_asset(self, shot) -> tuple[str, Path]:
         t = self.timeline
-        try:
-            from kbvideo.render.motion import render_motion_shot
-        except ImportError:
-            render_motion_shot = None
 
         def make() -> tuple[str, Path]:
-            if render_motion_shot is None:
-                name = f"card-{abs(hash((shot.title, shot.subtitle, shot.color))):x}.png"
-                return "still", plain_card(shot.title, shot.subtitle, shot.color, t.width, t.height, self.temp / name)
             plain = {f.name: getattr(shot, f.name) for f in dataclasses.fields(shot) if f.name not in ("start", "where", "scene")}
             key = hashlib.sha256(json.dumps([plain, t.width, t.height, str(t.fps), self.draft, self.fingerprint],
                                             default=str).encode()).hexdigest()[:24]
@@ -294,18 +279,11 @@ class _Render:
 
     def text_overlay(self, item, folder: Path):
         t = self.timeline
-        try:
-            from kbvideo.render.graphics import render_text_overlay
-        except ImportError:
-            render_text_overlay = None
 
         def make():
             sub = folder / f"text-{len(self.memo)}-{secrets.token_hex(3)}"
             sub.mkdir(parents=True, exist_ok=True)
-            if render_text_overlay is not None:
-                return render_text_overlay(item, t.width, t.height, sub)
-            text = item.text + (f"\n{item.subtext}" if item.subtext else "")
-            return plain_text_overlay(text, t.width, t.height, sub / "text.png", bottom=item.kind != "title")
+            return render_text_overlay(item, t.width, t.height, sub)
 
         return self._memo(("text", item), make)
 
@@ -317,10 +295,6 @@ class _Render:
         def make():
             folder = self.temp / "draft-mark"
             folder.mkdir(exist_ok=True)
-            try:
-                from kbvideo.render.graphics import render_draft_mark
-            except ImportError:
-                return plain_text_overlay("DRAFT", t.width, t.height, folder / "draft.png", bottom=False)
             return render_draft_mark(t.width, t.height, folder)
 
         return self._memo("draft-mark", make)
@@ -450,16 +424,10 @@ class _Render:
                     "-f", "image2", str(poster_tmp)], what="extracting the poster", cancel=self.cancel, children=self.children)
         staged["poster"] = (poster_tmp, Path(f"{stem}.jpg"))
         findings: list[Finding] = []
-        try:
-            from kbvideo.render import sidecars
-        except ImportError:
-            sidecars = None
-            findings.append(Finding("render.sidecars", "info", "caption sidecars not written (module missing)"))
-        if sidecars is not None:
-            for kind, writer in (("srt", sidecars.write_srt), ("vtt", sidecars.write_vtt)):
-                tmp = self.temp / f"captions.{kind}"
-                writer(self.source_timeline, tmp)
-                staged[kind] = (tmp, Path(f"{stem}.{kind}"))
+        for kind, writer in (("srt", write_srt), ("vtt", write_vtt)):
+            tmp = self.temp / f"captions.{kind}"
+            writer(self.source_timeline, tmp)
+            staged[kind] = (tmp, Path(f"{stem}.{kind}"))
         for tmp, final in staged.values():
             os.replace(tmp, final)
         os.replace(joined, self.out_path)  # the video last: its name appears only when all is there
@@ -515,12 +483,7 @@ class _Render:
         return to_dict(self.source_timeline)
 
     def _probe_dict(self) -> dict:
-        try:
-            from kbvideo.media.probe import probe
-
-            return probe(str(self.out_path)).to_dict()
-        except (ImportError, KbError, AttributeError):
-            return {}
+        return probe(str(self.out_path)).to_dict()
 
     def _check(self, frames: int, vsec: float, asec: float) -> list[Finding]:
         out: list[Finding] = []
@@ -528,28 +491,14 @@ class _Render:
         if abs(vsec - asec) > float(1 / t.fps) + 0.025:  # AAC framing adds up to ~21 ms
             out.append(Finding("render.av_sync", "error", f"audio lasts {asec:.3f} s, video {vsec:.3f} s",
                                {"audio": asec, "video": vsec}))
-        if not self.run_check:
+        if not self.run_check or self.profile is None:
             return out
-        try:
-            from kbvideo.check import check_file
-        except ImportError:
-            check_file = None
-        if check_file is not None and self.profile is not None:
-            profile = self.profile
-            if self.draft:  # a draft is small on purpose: judge everything but the frame size
-                profile = dataclasses.replace(profile, width=t.width, height=t.height)
-                out.append(Finding("render.draft", "info", f"draft at {t.width}x{t.height}: frame size not checked"))
-            report = check_file(self.out_path, profile, quick=self.draft)
-            return out + list(report.findings)
-        if self.profile is not None and not self.draft:
-            if self.profile.duration_max is not None and vsec > self.profile.duration_max + 1e-6:
-                out.append(Finding("duration.max", "error", f"{vsec:.2f} s is longer than {self.profile.duration_max:g} s",
-                                   {"value": vsec, "limit": self.profile.duration_max}))
-            if self.profile.duration_min is not None and vsec < self.profile.duration_min:
-                out.append(Finding("duration.min", self.profile.duration_min_severity,
-                                   f"{vsec:.2f} s is shorter than {self.profile.duration_min:g} s",
-                                   {"value": vsec, "limit": self.profile.duration_min}))
-        return out
+        profile = self.profile
+        if self.draft:  # a draft is small on purpose: judge everything but the frame size
+            profile = dataclasses.replace(profile, width=t.width, height=t.height)
+            out.append(Finding("render.draft", "info", f"draft at {t.width}x{t.height}: frame size not checked"))
+        report = check_file(self.out_path, profile, quick=self.draft)
+        return out + list(report.findings)
 
 
 def render_timeline(timeline: Timeline, out_path: str | Path, *, profile=None, draft: bool = False,

@@ -1,5 +1,5 @@
-"""What the renderer needs to know about a source, from MediaInfo (kbvideo.media.probe) when given
-or probed, with a minimal PyAV fallback while the probe module is not importable."""
+"""What the renderer needs to know about a source, from MediaInfo (kbvideo.media.probe): given by
+the caller (the plan already probed everything), else probed here through the same cache-less probe."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass
 
 from kbvideo.errors import MediaError
+from kbvideo.media.probe import probe_all
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".heic")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,48 +35,14 @@ def from_media_info(info) -> SourceFacts:
                        st.st_size, st.st_mtime_ns)
 
 
-def _fallback(path: str) -> SourceFacts:
-    import av
-
-    st = os.stat(path)
-    if path.lower().endswith(IMAGE_SUFFIXES):
-        return SourceFacts(path, "image", None, False, None, False, st.st_size, st.st_mtime_ns)
-    try:
-        with av.open(path) as container:
-            video = next((s for s in container.streams.video
-                          if not (s.disposition & av.stream.Disposition.attached_pic)), None)
-            audio = container.streams.audio[0] if container.streams.audio else None
-            display = None
-            hdr = False
-            if video is not None:
-                w, h = video.codec_context.width, video.codec_context.height
-                rotation = 0
-                for frame in container.decode(video):
-                    rotation = int(round(getattr(frame, "rotation", 0) or 0)) % 180
-                    hdr = getattr(frame, "color_trc", None) in (16, 18)  # SMPTE2084, ARIB STD-B67
-                    break
-                display = (h, w) if rotation == 90 else (w, h)
-            return SourceFacts(path, "video" if video else "audio", display, audio is not None,
-                               audio.codec_context.channels if audio else None, hdr, st.st_size, st.st_mtime_ns)
-    except av.FFmpegError as exc:
-        raise MediaError(path, f"cannot read media: {exc}", "re-export the file") from exc
-
-
 def source_facts(paths, media: dict | None = None) -> dict[str, SourceFacts]:
     out: dict[str, SourceFacts] = {}
     missing = [p for p in paths if not (media and p in media)]
     for path in paths:
         if not os.path.exists(path):
             raise MediaError(path, "file not found", "check the path in the storyboard")
-    probed: dict = {}
-    if missing:
-        try:
-            from kbvideo.media.probe import probe_all
-        except ImportError:
-            probe_all = None
-        if probe_all is not None:
-            probed = probe_all(missing)
+    probed = probe_all(missing) if missing else {}
     for path in paths:
-        info = (media or {}).get(path) or probed.get(path)
-        out[path] = from_media_info(info) if info is not None else _fallback(path)
+        info = (media or {}).get(path) or probed[path]
+        out[path] = from_media_info(info)
     return out

@@ -106,32 +106,3 @@ def _font(size: int, bold: bool = False):
     return ImageFont.truetype(str(FONT_DIR / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")), max(6, size))
 
 
-def plain_text_overlay(text: str, width: int, height: int, out_path: Path, *, bottom: bool = True) -> PlainOverlay:
-    from PIL import Image, ImageDraw
-
-    font = _font(round(height * 0.05), bold=True)
-    probe = ImageDraw.Draw(Image.new("RGBA", (4, 4)))
-    l, t, r, b = probe.multiline_textbbox((0, 0), text, font=font, align="center")
-    pad = max(2, round(height * 0.012))
-    w, h = min(width, int(r - l) + 2 * pad), min(height, int(b - t) + 2 * pad)
-    img = Image.new("RGBA", (w, h), (0, 0, 0, 150))
-    ImageDraw.Draw(img).multiline_text((pad - l, pad - t), text, font=font, fill="white", align="center")
-    img.save(out_path)
-    x = (width - w) // 2
-    y = height - round(height * 0.07) - h if bottom else round(height * 0.07)
-    return PlainOverlay(out_path, x, max(0, y), w, h)
-
-
-def plain_card(title: str | None, subtitle: str | None, colour: str, width: int, height: int, out_path: Path) -> Path:
-    from PIL import Image, ImageDraw
-
-    img = Image.new("RGB", (width, height), _hex(colour))
-    draw = ImageDraw.Draw(img)
-    if title:
-        draw.multiline_text((width / 2, height * 0.45), title, font=_font(round(height * 0.07), True), fill="white",
-                            anchor="mm", align="center")
-    if subtitle:
-        draw.multiline_text((width / 2, height * 0.65), subtitle, font=_font(round(height * 0.04)), fill="white",
-                            anchor="mm", align="center")
-    img.save(out_path)
-    return out_path

@@ -80,7 +80,7 @@ def check_timeline(timeline: Timeline, profile: RulesProfile) -> list[Finding]:
                                     f"{len(missing)} of the eight family functions not shown: {', '.join(missing)}",
                                     {"missing": missing}))
     findings += _caption_findings(timeline, profile)
-    findings += _glyph_findings(timeline)
+    findings += _text_findings(timeline)
     return findings
 
 
@@ -122,24 +122,13 @@ def _caption_findings(timeline: Timeline, profile: RulesProfile) -> list[Finding
     return out
 
 
-def _glyph_findings(timeline: Timeline) -> list[Finding]:
-    from kbvideo.render.graphics import missing_glyphs  # the font the renderer draws with
+def _text_findings(timeline: Timeline) -> list[Finding]:
+    """Text the renderer could not draw: characters missing from the shipped font, text too long for its lines."""
+    from kbvideo.render.graphics import check_texts  # measured with the renderer's own fonts and layout
 
     out = []
-    for item in timeline.texts:
-        missing = missing_glyphs(item.text + (item.subtext or ""), bold=item.kind != "caption")
-        if missing:
-            chars = " ".join(sorted(missing))
-            out.append(Finding("text.glyphs", "error",
-                               f"{item.kind} has characters the shipped font cannot draw: {chars}",
-                               {"missing": sorted(missing)}, item.where))
-    for shot in timeline.shots:
-        texts = [shot.title or "", shot.subtitle or ""]
-        if shot.chart:
-            texts += [shot.chart.title, shot.chart.unit, *shot.chart.labels]
-        missing = missing_glyphs("".join(texts), bold=True)
-        if missing:
-            out.append(Finding("text.glyphs", "error",
-                               f"{shot.kind} has characters the shipped font cannot draw: {' '.join(sorted(missing))}",
-                               {"missing": sorted(missing)}, shot.where))
+    for problem in check_texts(timeline):
+        rule = "text.glyphs" if "cannot draw" in problem.message else "text.fit"
+        where = f"{problem.path}:{problem.line}:{problem.col}" if problem.line else problem.path
+        out.append(Finding(rule, "error", problem.message, {"hint": problem.hint} if problem.hint else {}, where))
     return out

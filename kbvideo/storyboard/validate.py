@@ -1,24 +1,21 @@
 """YNode tree → Storyboard, reporting every problem at once with its line, column and a hint.
 
-Field tables name every key a mapping may hold; unknown keys get "did you mean". Text fields must
-be YAML strings (an unquoted `no`, `on` or `1:30` is caught, never rendered as False or 90).
-Asset paths are resolved against the storyboard's folder and must stay inside the project root.
+Key tables name every key a mapping may hold (unknown keys get "did you mean"; the JSON Schema is
+built from the same tables); reading each value is kbvideo.storyboard.fields' job.
 """
 
 from __future__ import annotations
 
-import difflib
-import os
 import re
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from kbvideo.errors import Problem, SpecError
+from kbvideo.errors import SpecError
+from kbvideo.storyboard.fields import ID_PATTERN, FieldReader, Skip, did_you_mean
 from kbvideo.storyboard.load import YNode
 from kbvideo.storyboard.model import (
     Kampung,
-    Loc,
     Music,
     NarrationSpec,
     Output,
@@ -28,7 +25,7 @@ from kbvideo.storyboard.model import (
     TimedText,
     TransitionSpec,
 )
-from kbvideo.timecode import Time, parse_fps, parse_time
+from kbvideo.timecode import Time, parse_fps
 from kbvideo.timeline.model import FAMILY_FUNCTIONS, FITS, MOTIONS, SHOT_KINDS, TOPICS, TRANSITIONS, Chart
 
 SCHEMA_VERSION = 1
@@ -43,7 +40,6 @@ OUTPUT_KEYS = ("size", "fps", "rules")
 DEFAULT_KEYS = ("fit", "fill", "transition", "clip_volume", "title_duration", "lower_third_duration")
 MUSIC_KEYS = ("file", "volume", "duck")
 SCENE_KEYS = ("id", "topic", "functions", "title", "shots", "captions", "lower_thirds", "narration", "transition")
-SHOT_COMMON = ("duration",)
 SHOT_KEYS = {
     "clip": ("clip", "in", "out", "duration", "volume", "fit", "fill"),
     "still": ("still", "duration", "motion", "fit", "fill"),
@@ -58,196 +54,10 @@ LOWER_THIRD_KEYS = ("name", "role", "at", "duration")
 NARRATION_KEYS = ("file", "at", "volume")
 TRANSITION_KEYS = ("type", "duration")
 
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-_YAML_READS = {
-    "bool": "the boolean {value}",
-    "null": "null (nothing)",
-    "int": "a number",
-    "float": "a number",
-    "timestamp": "a date",
-}
 
+class StoryboardParser(FieldReader):
+    """The sections of a storyboard, top to bottom; each returns model objects."""
 
-class _Invalid(Exception):
-    def __init__(self, problem: Problem):
-        self.problem = problem
-
-
-class _Skip(Exception):
-    """The problem is already recorded (e.g. a missing required key); stop parsing this item."""
-
-
-def did_you_mean(word: str, options) -> str | None:
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f"did you mean: {close[0]}" if close else None
-
-
-class StoryboardParser:
-    def __init__(self, label: str, path: Path, project_root: Path, allow_outside: bool = False,
-                 variables: dict[str, str] | None = None):
-        self.label = label
-        self.path = path
-        self.base = path.parent
-        self.root = project_root
-        self.allow_outside = allow_outside
-        self.problems: list[Problem] = []
-        self.placeholders: dict[str, str] = {}
-        self.variables = {f"vars.{k}": str(v) for k, v in (variables or {}).items()}
-
-    # ---- helpers -------------------------------------------------------------------------
-    def loc(self, node: YNode) -> Loc:
-        source = node.source.line(node.line) if node.source else None
-        return Loc(node.source.label if node.source else self.label, node.line, node.col, source)
-
-    def base_of(self, node: YNode) -> Path:
-        """Paths are relative to the file that wrote them (a template's own folder, for inherited keys)."""
-        if node.source and node.source.label != self.label and Path(node.source.label).exists():
-            return Path(node.source.label).resolve().parent
-        return self.base
-
-    def fail(self, node: YNode, message: str, hint: str | None = None) -> _Invalid:
-        return _Invalid(node.problem(None, message, hint))
-
-    def warn(self, node: YNode, message: str, hint: str | None = None) -> None:
-        self.problems.append(node.problem(None, message, hint, severity="warning"))
-
-    def collect(self, func: Callable[..., Any], *args, default: Any = None) -> Any:
-        """Run one field parser; a problem is recorded and `default` returned, so parsing goes on."""
-        try:
-            return func(*args)
-        except _Invalid as exc:
-            self.problems.append(exc.problem)
-            return default
-        except _Skip:
-            return default
-
-    def mapping(self, node: YNode, keys, what: str, required=()) -> dict[str, YNode]:
-        if node.kind != "map":
-            raise self.fail(node, f"{what} must be a mapping of keys", f"keys: {', '.join(keys)}")
-        out = {}
-        for key, (key_node, value_node) in node.value.items():
-            if key not in keys:
-                hint = did_you_mean(key, keys) or f"known keys: {', '.join(keys)}"
-                self.problems.append(key_node.problem(None, f"{what}: unknown key '{key}'", hint))
-                continue
-            out[key] = value_node
-        for key in required:
-            if key not in out and key in keys and not any(k == key for k in node.value):
-                self.problems.append(node.problem(None, f"{what}: missing '{key}'", f"add '{key}:'"))
-        return out
-
-    def scalar(self, node: YNode, what: str) -> str:
-        if node.kind != "scalar":
-            raise self.fail(node, f"{what} must be a single value, not a {'list' if node.kind == 'seq' else 'mapping'}")
-        return node.value
-
-    def text(self, node: YNode, what: str, placeholders: bool = True) -> str:
-        raw = self.scalar(node, what)
-        if node.tag != "str" and not node.quoted:
-            reads = _YAML_READS.get(node.tag, node.tag).format(value=str(raw.lower() in ("yes", "true", "on", "y")).lower())
-            raise self.fail(node, f"{what}: unquoted '{raw}' is read by YAML as {reads}, not as text",
-                            f'put the text in quotes: "{raw}"')
-        if not raw.strip():
-            raise self.fail(node, f"{what} is empty")
-        return self.fill_placeholders(node, raw, what) if placeholders else raw
-
-    def fill_placeholders(self, node: YNode, text: str, what: str) -> str:
-        def replace(match: re.Match) -> str:
-            name = match.group(1).strip()
-            if name in self.placeholders:
-                return self.placeholders[name]
-            hint = did_you_mean(name, self.placeholders) or "known: " + ", ".join("{" + k + "}" for k in self.placeholders)
-            raise self.fail(node, f"{what}: unknown placeholder '{{{name}}}'", hint + " (write {{ and }} for literal braces)")
-
-        protected = text.replace("{{", "\x00").replace("}}", "\x01")
-        filled = _PLACEHOLDER.sub(replace, protected)
-        return filled.replace("\x00", "{").replace("\x01", "}")
-
-    def number(self, node: YNode, what: str, low: float | None = None, high: float | None = None) -> float:
-        raw = self.scalar(node, what)
-        if node.tag in ("bool", "null"):
-            raise self.fail(node, f"{what} must be a number, not '{raw}'")
-        if "{" in raw:  # "{vars.stunting_2024}": a figure from the roster row / vars
-            written = raw
-            raw = self.fill_placeholders(node, raw, what)
-            what = f"{what} ({written})"
-        try:
-            value = float(raw.replace("_", ""))
-        except ValueError:
-            raise self.fail(node, f"{what} must be a number, not '{raw}'") from None
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise self.fail(node, f"{what} is {raw}; it must be between {low:g} and {high:g}")
-        return value
-
-    def integer(self, node: YNode, what: str) -> int:
-        raw = self.scalar(node, what)
-        if not re.fullmatch(r"\d+", raw.strip()):
-            raise self.fail(node, f"{what} must be a whole number, not '{raw}'")
-        return int(raw, 10)
-
-    def time(self, node: YNode, what: str, positive: bool = False) -> Time:
-        raw = self.scalar(node, what)
-        if node.tag in ("bool", "null", "timestamp"):
-            raise self.fail(node, f"{what}: '{raw}' is not a time", 'write seconds (12.5), "12s", "1:30", "00:01:30.500" or "45f"')
-        try:
-            value = parse_time(raw)
-        except ValueError as exc:
-            raise self.fail(node, f"{what}: {exc}", 'write seconds (12.5), "12s", "1:30", "00:01:30.500" or "45f"') from None
-        if positive and (value.frames == 0 or value.seconds == 0):
-            raise self.fail(node, f"{what} must be longer than zero")
-        return value
-
-    def boolean(self, node: YNode, what: str) -> bool:
-        raw = self.scalar(node, what)
-        if node.tag != "bool":
-            raise self.fail(node, f"{what} must be true or false, not '{raw}'")
-        return raw.lower() in ("yes", "true", "on", "y")
-
-    def choice(self, node: YNode, what: str, options) -> str:
-        raw = self.scalar(node, what)
-        value = raw.strip().lower().replace("-", "_").replace(" ", "_")
-        if value not in options:
-            hint = did_you_mean(value, options) or f"one of: {', '.join(options)}"
-            raise self.fail(node, f"{what}: '{raw}' is not one of {', '.join(options)}", hint)
-        return value
-
-    def colour(self, node: YNode, what: str) -> str:
-        raw = self.scalar(node, what).strip()
-        if not _HEX_COLOUR.match(raw):
-            raise self.fail(node, f"{what}: '{raw}' is not a colour", 'write "#rrggbb" in quotes, e.g. "#0b5d3b"')
-        return raw.lower()
-
-    def asset(self, node: YNode, what: str) -> Path:
-        raw = self.text(node, what)
-        written = Path(raw)
-        path = (written if written.is_absolute() else self.base_of(node) / written)
-        resolved = path.resolve()
-        if not self.allow_outside:
-            if written.is_absolute():
-                raise self.fail(node, f"{what}: absolute path '{raw}' is not allowed",
-                                "write the path relative to the storyboard, inside the project (or pass --allow-outside)")
-            if not resolved.is_relative_to(self.root):
-                lexical = Path(os.path.normpath(path.absolute()))
-                why = "climbs out of the project folder" if not lexical.is_relative_to(self.root) else "leads outside the project through a symlink"
-                raise self.fail(node, f"{what}: '{raw}' {why} ({self.root})",
-                                "keep media under the project's assets/ folder (or pass --allow-outside)")
-        if not resolved.exists():
-            near = _nearby_names(path)
-            raise self.fail(node, f"{what}: file not found: {raw}", near or "check the path; it is relative to the storyboard's folder")
-        if not resolved.is_file():
-            raise self.fail(node, f"{what}: '{raw}' is not a file")
-        if resolved.stat().st_size == 0:
-            raise self.fail(node, f"{what}: '{raw}' is empty (0 bytes)", "copy the file again; it may have been cut off")
-        return resolved
-
-    def seq(self, node: YNode, what: str) -> list[YNode]:
-        if node.kind != "seq":
-            raise self.fail(node, f"{what} must be a list (lines starting with '- ')")
-        return node.value
-
-    # ---- sections ------------------------------------------------------------------------
     def parse(self, root: YNode) -> Storyboard:
         if root.kind != "map":
             raise SpecError(root.problem(None, "a storyboard must be a mapping with 'kampung:' and 'scenes:'",
@@ -292,7 +102,7 @@ class StoryboardParser:
             else:
                 values[key] = self.collect(self.text, value_node, f"kampung.{key}", False)
         if "name" not in fields:
-            raise _Skip()
+            raise Skip()
         if "kota" in fields and "kabupaten" in fields:
             self.problems.append(fields["kabupaten"].problem(None, "kampung: give either 'kota' or 'kabupaten', not both"))
         category = values.get("category")
@@ -380,7 +190,7 @@ class StoryboardParser:
             return Music(self.asset(node, "music"), 0.25, True, self.loc(node))
         fields = self.mapping(node, MUSIC_KEYS, "music", required=("file",))
         if "file" not in fields:
-            raise _Skip()
+            raise Skip()
         file = self.asset(fields["file"], "music.file")
         volume = self.collect(self.number, fields["volume"], "music.volume", 0, 4, default=0.25) if "volume" in fields else 0.25
         duck = self.collect(self.boolean, fields["duck"], "music.duck", default=True) if "duck" in fields else True
@@ -420,13 +230,13 @@ class StoryboardParser:
         if "transition" in fields:
             transition = self.collect(self.transition, fields["transition"], f"{what}: transition", default=transition)
         if scene_id is None or topic is None:
-            raise _Skip()
+            raise Skip()
         return Scene(scene_id, topic, self.loc(node), tuple(functions), title, tuple(shots), tuple(captions),
                      tuple(lower_thirds), narration, transition)
 
     def scene_id(self, node: YNode, seen: dict[str, YNode]) -> str:
         raw = self.text(node, "scene id", placeholders=False)
-        if not _ID.match(raw):
+        if not ID_PATTERN.match(raw):
             raise self.fail(node, f"scene id '{raw}' may hold only letters, digits, '-' and '_'", "e.g. id: dashat-1")
         if raw in seen:
             raise self.fail(node, f"scene id '{raw}' is used twice (first at line {seen[raw].line})", "give each scene its own id")
@@ -518,7 +328,7 @@ class StoryboardParser:
         values: list[float] = []
         data = fields.get("data")
         if data is None:
-            raise _Skip()
+            raise Skip()
         if data.kind == "map":
             pairs = [(k_node.value, v_node) for k_node, v_node in data.value.values()]
         elif data.kind == "seq":
@@ -546,7 +356,7 @@ class StoryboardParser:
             return TimedText(self.text(node, f"{what}: title"), self.loc(node), Time(seconds=Fraction(0)), duration)
         fields = self.mapping(node, TITLE_KEYS, f"{what}: title", required=("text",))
         if "text" not in fields:
-            raise _Skip()
+            raise Skip()
         text = self.text(fields["text"], f"{what}: title.text")
         at = self.collect(self.time, fields["at"], f"{what}: title.at") if "at" in fields else Time(seconds=Fraction(0))
         if "duration" in fields:
@@ -597,7 +407,7 @@ class StoryboardParser:
             return NarrationSpec(self.asset(node, f"{what}: narration"), self.loc(node))
         fields = self.mapping(node, NARRATION_KEYS, f"{what}: narration", required=("file",))
         if "file" not in fields:
-            raise _Skip()
+            raise Skip()
         file = self.asset(fields["file"], f"{what}: narration.file")
         at = self.collect(self.time, fields["at"], f"{what}: narration.at", default=None) if "at" in fields else None
         volume = self.collect(self.number, fields["volume"], f"{what}: narration.volume", 0, 4, default=1.0) if "volume" in fields else 1.0
@@ -610,7 +420,7 @@ class StoryboardParser:
             return TransitionSpec(kind, duration, self.loc(node))
         fields = self.mapping(node, TRANSITION_KEYS, what, required=("type",))
         if "type" not in fields:
-            raise _Skip()
+            raise Skip()
         kind = self.choice(fields["type"], f"{what}.type", TRANSITIONS)
         if kind == "cut":
             if "duration" in fields:
@@ -618,15 +428,6 @@ class StoryboardParser:
             return TransitionSpec("cut", Time(seconds=Fraction(0)), self.loc(node))
         duration = self.time(fields["duration"], f"{what}.duration", True) if "duration" in fields else Time(seconds=Fraction(1, 2))
         return TransitionSpec(kind, duration, self.loc(node))
-
-
-def _nearby_names(path: Path) -> str | None:
-    folder = path.parent
-    if not folder.is_dir():
-        return f"folder {folder} does not exist either"
-    names = [p.name for p in folder.iterdir()]
-    close = difflib.get_close_matches(path.name, names, n=1, cutoff=0.6)
-    return f"did you mean: {close[0]}" if close else None
 
 
 def parse_storyboard(root: YNode, path: Path, project_root: Path, *, label: str | None = None,

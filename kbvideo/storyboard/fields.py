@@ -1,0 +1,221 @@
+"""Reading one YAML value of a storyboard: text, numbers, times, choices, colours, asset paths.
+
+Each reader either returns the value or raises Invalid with a located problem and a hint; `collect`
+records the problem and goes on, so a whole file is read and every problem reported at once.
+Text must be a YAML string (an unquoted `no`, `on` or `1:30` is caught, never read as False or 90);
+{placeholders} are filled; asset paths stay inside the project root.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+from kbvideo.errors import Problem
+from kbvideo.storyboard.load import YNode
+from kbvideo.storyboard.model import Loc
+from kbvideo.timecode import Time, parse_time
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_YAML_READS = {
+    "bool": "the boolean {value}",
+    "null": "null (nothing)",
+    "int": "a number",
+    "float": "a number",
+    "timestamp": "a date",
+}
+
+
+class Invalid(Exception):
+    def __init__(self, problem: Problem):
+        self.problem = problem
+
+
+class Skip(Exception):
+    """The problem is already recorded (e.g. a missing required key); stop parsing this item."""
+
+
+def did_you_mean(word: str, options) -> str | None:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"did you mean: {close[0]}" if close else None
+
+
+
+class FieldReader:
+    """The value readers shared by every section of a storyboard (see StoryboardParser)."""
+
+    def __init__(self, label: str, path: Path, project_root: Path, allow_outside: bool = False,
+                 variables: dict[str, str] | None = None):
+        self.label = label
+        self.path = path
+        self.base = path.parent
+        self.root = project_root
+        self.allow_outside = allow_outside
+        self.problems: list[Problem] = []
+        self.placeholders: dict[str, str] = {}
+        self.variables = {f"vars.{k}": str(v) for k, v in (variables or {}).items()}
+
+    # ---- helpers -------------------------------------------------------------------------
+    def loc(self, node: YNode) -> Loc:
+        source = node.source.line(node.line) if node.source else None
+        return Loc(node.source.label if node.source else self.label, node.line, node.col, source)
+
+    def base_of(self, node: YNode) -> Path:
+        """Paths are relative to the file that wrote them (a template's own folder, for inherited keys)."""
+        if node.source and node.source.label != self.label and Path(node.source.label).exists():
+            return Path(node.source.label).resolve().parent
+        return self.base
+
+    def fail(self, node: YNode, message: str, hint: str | None = None) -> Invalid:
+        return Invalid(node.problem(None, message, hint))
+
+    def warn(self, node: YNode, message: str, hint: str | None = None) -> None:
+        self.problems.append(node.problem(None, message, hint, severity="warning"))
+
+    def collect(self, func: Callable[..., Any], *args, default: Any = None) -> Any:
+        """Run one field parser; a problem is recorded and `default` returned, so parsing goes on."""
+        try:
+            return func(*args)
+        except Invalid as exc:
+            self.problems.append(exc.problem)
+            return default
+        except Skip:
+            return default
+
+    def mapping(self, node: YNode, keys, what: str, required=()) -> dict[str, YNode]:
+        if node.kind != "map":
+            raise self.fail(node, f"{what} must be a mapping of keys", f"keys: {', '.join(keys)}")
+        out = {}
+        for key, (key_node, value_node) in node.value.items():
+            if key not in keys:
+                hint = did_you_mean(key, keys) or f"known keys: {', '.join(keys)}"
+                self.problems.append(key_node.problem(None, f"{what}: unknown key '{key}'", hint))
+                continue
+            out[key] = value_node
+        for key in required:
+            if key not in out and key in keys and not any(k == key for k in node.value):
+                self.problems.append(node.problem(None, f"{what}: missing '{key}'", f"add '{key}:'"))
+        return out
+
+    def scalar(self, node: YNode, what: str) -> str:
+        if node.kind != "scalar":
+            raise self.fail(node, f"{what} must be a single value, not a {'list' if node.kind == 'seq' else 'mapping'}")
+        return node.value
+
+    def text(self, node: YNode, what: str, placeholders: bool = True) -> str:
+        raw = self.scalar(node, what)
+        if node.tag != "str" and not node.quoted:
+            reads = _YAML_READS.get(node.tag, node.tag).format(value=str(raw.lower() in ("yes", "true", "on", "y")).lower())
+            raise self.fail(node, f"{what}: unquoted '{raw}' is read by YAML as {reads}, not as text",
+                            f'put the text in quotes: "{raw}"')
+        if not raw.strip():
+            raise self.fail(node, f"{what} is empty")
+        return self.fill_placeholders(node, raw, what) if placeholders else raw
+
+    def fill_placeholders(self, node: YNode, text: str, what: str) -> str:
+        def replace(match: re.Match) -> str:
+            name = match.group(1).strip()
+            if name in self.placeholders:
+                return self.placeholders[name]
+            hint = did_you_mean(name, self.placeholders) or "known: " + ", ".join("{" + k + "}" for k in self.placeholders)
+            raise self.fail(node, f"{what}: unknown placeholder '{{{name}}}'", hint + " (write {{ and }} for literal braces)")
+
+        protected = text.replace("{{", "\x00").replace("}}", "\x01")
+        filled = _PLACEHOLDER.sub(replace, protected)
+        return filled.replace("\x00", "{").replace("\x01", "}")
+
+    def number(self, node: YNode, what: str, low: float | None = None, high: float | None = None) -> float:
+        raw = self.scalar(node, what)
+        if node.tag in ("bool", "null"):
+            raise self.fail(node, f"{what} must be a number, not '{raw}'")
+        if "{" in raw:  # "{vars.stunting_2024}": a figure from the roster row / vars
+            written = raw
+            raw = self.fill_placeholders(node, raw, what)
+            what = f"{what} ({written})"
+        try:
+            value = float(raw.replace("_", ""))
+        except ValueError:
+            raise self.fail(node, f"{what} must be a number, not '{raw}'") from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise self.fail(node, f"{what} is {raw}; it must be between {low:g} and {high:g}")
+        return value
+
+    def integer(self, node: YNode, what: str) -> int:
+        raw = self.scalar(node, what)
+        if not re.fullmatch(r"\d+", raw.strip()):
+            raise self.fail(node, f"{what} must be a whole number, not '{raw}'")
+        return int(raw, 10)
+
+    def time(self, node: YNode, what: str, positive: bool = False) -> Time:
+        raw = self.scalar(node, what)
+        if node.tag in ("bool", "null", "timestamp"):
+            raise self.fail(node, f"{what}: '{raw}' is not a time", 'write seconds (12.5), "12s", "1:30", "00:01:30.500" or "45f"')
+        try:
+            value = parse_time(raw)
+        except ValueError as exc:
+            raise self.fail(node, f"{what}: {exc}", 'write seconds (12.5), "12s", "1:30", "00:01:30.500" or "45f"') from None
+        if positive and (value.frames == 0 or value.seconds == 0):
+            raise self.fail(node, f"{what} must be longer than zero")
+        return value
+
+    def boolean(self, node: YNode, what: str) -> bool:
+        raw = self.scalar(node, what)
+        if node.tag != "bool":
+            raise self.fail(node, f"{what} must be true or false, not '{raw}'")
+        return raw.lower() in ("yes", "true", "on", "y")
+
+    def choice(self, node: YNode, what: str, options) -> str:
+        raw = self.scalar(node, what)
+        value = raw.strip().lower().replace("-", "_").replace(" ", "_")
+        if value not in options:
+            hint = did_you_mean(value, options) or f"one of: {', '.join(options)}"
+            raise self.fail(node, f"{what}: '{raw}' is not one of {', '.join(options)}", hint)
+        return value
+
+    def colour(self, node: YNode, what: str) -> str:
+        raw = self.scalar(node, what).strip()
+        if not _HEX_COLOUR.match(raw):
+            raise self.fail(node, f"{what}: '{raw}' is not a colour", 'write "#rrggbb" in quotes, e.g. "#0b5d3b"')
+        return raw.lower()
+
+    def asset(self, node: YNode, what: str) -> Path:
+        raw = self.text(node, what)
+        written = Path(raw)
+        path = (written if written.is_absolute() else self.base_of(node) / written)
+        resolved = path.resolve()
+        if not self.allow_outside:
+            if written.is_absolute():
+                raise self.fail(node, f"{what}: absolute path '{raw}' is not allowed",
+                                "write the path relative to the storyboard, inside the project (or pass --allow-outside)")
+            if not resolved.is_relative_to(self.root):
+                lexical = Path(os.path.normpath(path.absolute()))
+                why = "climbs out of the project folder" if not lexical.is_relative_to(self.root) else "leads outside the project through a symlink"
+                raise self.fail(node, f"{what}: '{raw}' {why} ({self.root})",
+                                "keep media under the project's assets/ folder (or pass --allow-outside)")
+        if not resolved.exists():
+            near = _nearby_names(path)
+            raise self.fail(node, f"{what}: file not found: {raw}", near or "check the path; it is relative to the storyboard's folder")
+        if not resolved.is_file():
+            raise self.fail(node, f"{what}: '{raw}' is not a file")
+        if resolved.stat().st_size == 0:
+            raise self.fail(node, f"{what}: '{raw}' is empty (0 bytes)", "copy the file again; it may have been cut off")
+        return resolved
+
+    def seq(self, node: YNode, what: str) -> list[YNode]:
+        if node.kind != "seq":
+            raise self.fail(node, f"{what} must be a list (lines starting with '- ')")
+        return node.value
+
+
+def _nearby_names(path: Path) -> str | None:
+    folder = path.parent
+    if not folder.is_dir():
+        return f"folder {folder} does not exist either"
+    names = [p.name for p in folder.iterdir()]
+    close = difflib.get_close_matches(path.name, names, n=1, cutoff=0.6)
+    return f"did you mean: {close[0]}" if close else None
