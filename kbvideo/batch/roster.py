@@ -23,7 +23,7 @@ from pathlib import Path
 
 from kbvideo.storyboard.template import load_storyboard_node, merge_nodes, placeholders_in
 from kbvideo.errors import Problem, SpecError
-from kbvideo.storyboard.load import Source, YNode, decode, load_yaml_text
+from kbvideo.storyboard.load import Source, YNode, load_yaml_text, read_text
 from kbvideo.storyboard.fields import did_you_mean
 from kbvideo.storyboard.validate import KAMPUNG_KEYS, parse_storyboard
 
@@ -83,13 +83,7 @@ def load_roster(path: str | Path, label: str | None = None) -> list[RosterRow]:
     """Rows of a .yaml/.yml or .csv roster. Raises SpecError for file-level problems."""
     path = Path(path)
     label = label or str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SpecError(Problem(label, 1, 1, "roster file not found")) from None
-    except OSError as exc:
-        raise SpecError(Problem(label, 1, 1, f"cannot read roster: {exc.strerror}")) from None
-    text = decode(data, label)
+    text = read_text(path, label, "roster file")
     if path.suffix.lower() == ".csv":
         rows = _csv_rows(text, label)
     elif path.suffix.lower() in (".yaml", ".yml"):

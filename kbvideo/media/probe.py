@@ -547,18 +547,24 @@ def _seconds(value, time_base) -> float | None:
     return float(value * time_base)
 
 
-def _video_stream(stream, scan: _StreamScan, is_cover: bool, rotation: int) -> VideoStream:
-    cc = stream.codec_context
-    width, height = cc.width, cc.height
-    shown = (height, width) if rotation in (90, 270) else (width, height)
-    fmt = cc.format
-    bit_depth = max((c.bits for c in fmt.components), default=8) if fmt is not None else 8
+def _span(stream, scan: _StreamScan) -> tuple[float | None, float | None]:
+    """(duration, start) in seconds: the stream header's, else what the packet scan saw."""
     duration = _seconds(stream.duration, stream.time_base)
     if duration is None and scan.end is not None:
         duration = float(scan.end - (scan.first or 0))
     start = _seconds(stream.start_time, stream.time_base)
     if start is None and scan.first is not None:
         start = float(scan.first)
+    return duration, start
+
+
+def _video_stream(stream, scan: _StreamScan, is_cover: bool, rotation: int) -> VideoStream:
+    cc = stream.codec_context
+    width, height = cc.width, cc.height
+    shown = (height, width) if rotation in (90, 270) else (width, height)
+    fmt = cc.format
+    bit_depth = max((c.bits for c in fmt.components), default=8) if fmt is not None else 8
+    duration, start = _span(stream, scan)
     sar = cc.sample_aspect_ratio
     sar = Fraction(sar) if sar and sar != 1 else None
     fps = stream.average_rate or stream.guessed_rate
@@ -590,12 +596,7 @@ def _video_stream(stream, scan: _StreamScan, is_cover: bool, rotation: int) -> V
 def _audio_stream(stream, scan: _StreamScan) -> AudioStream:
     cc = stream.codec_context
     layout = cc.layout
-    duration = _seconds(stream.duration, stream.time_base)
-    if duration is None and scan.end is not None:
-        duration = float(scan.end - (scan.first or 0))
-    start = _seconds(stream.start_time, stream.time_base)
-    if start is None and scan.first is not None:
-        start = float(scan.first)
+    duration, start = _span(stream, scan)
     return AudioStream(
         index=stream.index,
         codec=_codec_name(cc),

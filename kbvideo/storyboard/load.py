@@ -200,16 +200,21 @@ def load_yaml_text(text: str, label: str) -> YNode:
     return root
 
 
-def load_yaml(path: str | Path, label: str | None = None) -> YNode:
-    path = Path(path)
+def read_text(path: str | Path, label: str | None = None, what: str = "file") -> str:
+    """A hand-written input file as text: missing, unreadable or non-UTF-8 files are located SpecErrors."""
     label = label or str(path)
     try:
-        data = path.read_bytes()
+        data = Path(path).read_bytes()
     except FileNotFoundError:
-        raise SpecError(Problem(label, 1, 1, "file not found")) from None
+        raise SpecError(Problem(label, 1, 1, f"{what} not found")) from None
     except OSError as exc:
-        raise SpecError(Problem(label, 1, 1, f"cannot read file: {exc.strerror}")) from None
-    return load_yaml_text(decode(data, label), label)
+        raise SpecError(Problem(label, 1, 1, f"cannot read {what}: {exc.strerror}")) from None
+    return decode(data, label)
+
+
+def load_yaml(path: str | Path, label: str | None = None) -> YNode:
+    label = label or str(path)
+    return load_yaml_text(read_text(path, label), label)
 
 
 def scalar_to_python(node: YNode) -> Any:
