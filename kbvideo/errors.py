@@ -91,9 +91,10 @@ class MediaError(KbError):
 
     exit_code = 2
 
-    def __init__(self, path: str | Path, message: str, hint: str | None = None):
+    def __init__(self, path: str | Path, message: str, hint: str | None = None, *, reason: str = "unreadable"):
         super().__init__(f"{path}: {message}", hint)
         self.path = str(path)
+        self.reason = reason  # "unreadable" | "truncated": scripts and `check` branch on this, not on the text
 
 
 class RenderError(KbError):

@@ -39,6 +39,7 @@ def expect_error(path, *words: str) -> MediaError:
     assert str(path) in error.message
     for word in words:
         assert word in error.message
+    assert error.reason == ("truncated" if "truncated" in words else "unreadable")
     return error
 
 

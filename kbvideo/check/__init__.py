@@ -74,7 +74,7 @@ def check_file(path: str | Path, profile: RulesProfile, *, quick: bool = False,
     try:
         info = probe(path)
     except MediaError as exc:
-        rule = "file.truncated" if "truncated" in exc.message else "file.readable"
+        rule = "file.truncated" if exc.reason == "truncated" else "file.readable"
         return _unreadable(label, size, _reason(exc), quick, rule=rule)
     except Exception as exc:  # noqa: BLE001 - a broken file must not stop the scan
         return _unreadable(label, size, f"cannot read: {type(exc).__name__}: {exc}", quick)

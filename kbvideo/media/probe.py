@@ -245,7 +245,7 @@ def _probe_still(name: str, absolute: str, st: os.stat_result) -> MediaInfo:
     except UnidentifiedImageError:
         raise MediaError(name, "is not an image Pillow can read", "save it again as JPEG or PNG") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise MediaError(name, f"image is damaged or truncated ({exc})", HINT_COPY_AGAIN) from None
+        raise MediaError(name, f"image is damaged or truncated ({exc})", HINT_COPY_AGAIN, reason="truncated") from None
     if orientation not in range(1, 9):
         orientation = None
     if orientation in (5, 6, 7, 8):
@@ -296,7 +296,7 @@ def _check_mov_boxes(name: str, boxes: list[tuple[bytes, int, int]], file_size: 
     if cut:
         claimed = last_offset + last_size
         raise MediaError(name, f"file is truncated: it is {_mb(file_size)} but its '{last_kind.decode('latin-1')}' box "
-                               f"claims {_mb(claimed)}", HINT_COPY_AGAIN)
+                               f"claims {_mb(claimed)}", HINT_COPY_AGAIN, reason="truncated")
     if b"mdat" not in kinds:
         return True
     return kinds.index(b"moov") < kinds.index(b"mdat") if b"moov" in kinds else True
@@ -432,7 +432,7 @@ def _scan_index(name: str, streams, file_size: int, main_index: int) -> dict[int
         reach = max(entry.pos + entry.size for entry in entries)
         if reach > file_size:
             raise MediaError(name, f"file is truncated: it is {_mb(file_size)} but its index places data up to "
-                                   f"{_mb(reach)}", HINT_COPY_AGAIN)
+                                   f"{_mb(reach)}", HINT_COPY_AGAIN, reason="truncated")
         scan.packets = len(stamps)
         scan.first_tick = min(stamps)
         step = stamps[-1] - stamps[-2] if len(stamps) > 1 else 0
@@ -629,19 +629,19 @@ def _check_complete(name, duration, video, audio, scans) -> None:
         scan = scans[stream.index]
         claimed = stream.duration
         if scan.end is None:
-            raise MediaError(name, f"file is truncated: stream #{stream.index} has no data", HINT_COPY_AGAIN)
+            raise MediaError(name, f"file is truncated: stream #{stream.index} has no data", HINT_COPY_AGAIN, reason="truncated")
         if not claimed:
             continue
         reached = float(scan.end - (scan.first if scan.first is not None and scan.first > 0 else 0))
         if reached < claimed - max(0.5, 0.02 * claimed):
             what = "video" if stream in video else "audio"
             raise MediaError(name, f"file is truncated: its header says {claimed:.1f} s but the {what} stops at "
-                                   f"{reached:.1f} s", HINT_COPY_AGAIN)
+                                   f"{reached:.1f} s", HINT_COPY_AGAIN, reason="truncated")
     reached_any = [float(scans[s.index].end) for s in (*video, *audio)
                    if not getattr(s, "is_cover_art", False) and scans[s.index].end is not None]
     if duration and reached_any and max(reached_any) < duration - max(0.5, 0.02 * duration):
         raise MediaError(name, f"file is truncated: its header says {duration:.1f} s but the data stops at "
-                               f"{max(reached_any):.1f} s", HINT_COPY_AGAIN)
+                               f"{max(reached_any):.1f} s", HINT_COPY_AGAIN, reason="truncated")
 
 
 # --- probe_all and the cache ------------------------------------------------------------------
