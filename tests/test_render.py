@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from conftest import run_ffmpeg
-from kbvideo.errors import RenderError, UsageError
+from kbvideo.errors import RenderError, SpecError, UsageError
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
 from kbvideo.render import render_timeline
 from kbvideo.render.segments import plan_segments
@@ -424,6 +424,9 @@ def test_cli_render_storyboard(media, project):
 def test_missing_glyph_refused_before_rendering(media, tmp_path):
     red = media.clip("red.mp4", color="red", seconds=1.2)
     texts = (TextItem("caption", "a", 0, 10, "Kampung \u6f22", where="sb.yaml:9:7"),)
-    with pytest.raises(UsageError, match="U\\+6F22"):
+    with pytest.raises(SpecError) as caught:
         render(build([("a", [clip(red, 10)])], texts=texts), tmp_path)
+    (problem,) = caught.value.problems
+    assert (problem.path, problem.line, problem.col) == ("sb.yaml", 9, 7)
+    assert "U+6F22" in problem.message
     assert not (tmp_path / "out.mp4").exists() and not (tmp_path / "cache").exists()

@@ -10,6 +10,7 @@ Persistent cache (`cache_dir`): encoded segments, the normalised audio, proxies,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -66,8 +67,11 @@ class _Terminated(BaseException):
     """SIGTERM during a render: unwinds like Ctrl-C so temp files are removed."""
 
 
+@functools.lru_cache(maxsize=None)
 def code_fingerprint() -> str:
-    """Changes when any renderer module changes: cached segments never outlive the code that drew them."""
+    """Changes when any renderer module changes: cached segments never outlive the code that drew them.
+
+    Read once per process, so that editing the code during a long run cannot mix two fingerprints."""
     folder = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(folder.glob("*.py")):
