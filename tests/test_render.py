@@ -301,6 +301,31 @@ def test_loudness_normalised_and_music_ducks(media, tmp_path):
     assert spectrum(1.1, 1.5, 220) < 0.5 * spectrum(0.2, 0.6, 220)  # music lower under the narration
 
 
+def test_peaky_sound_is_limited_under_the_true_peak_ceiling(media, tmp_path):
+    """Quiet speech-like tone with loud clicks: reaching the target needs gain the peaks cannot take."""
+    red = media.clip("red.mp4", color="red", seconds=3.2)
+    peaky = tmp_path / "peaky.wav"
+    run_ffmpeg("-f", "lavfi", "-i", "aevalsrc='0.04*sin(2*PI*300*t)+0.95*lt(mod(n\\,4800)\\,4)':s=48000:d=3",
+               "-c:a", "pcm_s16le", str(peaky))
+    base = build([("a", [clip(red, 90)])], clip_audio=False)
+    timeline = Timeline(**{**{f: getattr(base, f) for f in base.__slots__},
+                           "audio": (AudioItem("narration", str(peaky), 0, 90),)})
+    result = render(timeline, tmp_path)
+    integrated, peak = loudness(result.path)
+    assert abs(integrated - PROFILE.loudness.target) <= PROFILE.loudness.tolerance
+    assert peak <= PROFILE.loudness.true_peak_max
+
+
+def test_loudness_gain_rules():
+    from kbvideo.render.audio import loudness_gain
+
+    assert loudness_gain(-20.0, -8.0, -14.0, -1.0) == (6.0, None)  # room under the ceiling: gain only
+    gain, limit = loudness_gain(-25.0, -2.0, -14.0, -1.0)  # +11 dB would put the peak at +9 dBTP
+    assert gain == 11.0 and limit is not None and limit < -1.0
+    assert loudness_gain(-90.0, -90.0, -14.0, -1.0) == (0.0, None)  # silence stays silence
+    assert loudness_gain(-20.0, -8.0, None, -1.0) == (0.0, None)
+
+
 # ---------------------------------------------------------------- safety
 def test_refuses_to_overwrite_an_input_also_via_symlink(media, tmp_path, monkeypatch):
     src = tmp_path / "x.mp4"
