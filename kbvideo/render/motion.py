@@ -454,7 +454,7 @@ def encoder_settings(fps: Fraction, frames: int, draft: bool) -> tuple[str, list
               "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv"]
     if not draft:
         params += ["-profile:v", "high"]
-    return ("ultrafast" if draft else "veryfast"), params
+    return ("ultrafast" if draft else "superfast"), params
 
 
 def render_motion_shot(shot: Shot, width: int, height: int, fps: Fraction, out_path: Path, *,
