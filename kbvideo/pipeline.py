@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kbvideo.errors import MediaError, Problem, SpecError
-from kbvideo.media.probe import MediaInfo, ProbeCache, probe_all
+from kbvideo.media.cache import ProbeCache
+from kbvideo.media.probe import MediaInfo, probe_all
 from kbvideo.rules.contest import check_timeline
 from kbvideo.rules.findings import Finding
 from kbvideo.rules.profile import RulesProfile, load_profile

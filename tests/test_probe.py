@@ -15,7 +15,8 @@ import pytest
 
 from kbvideo.errors import MediaError
 from kbvideo.media import probe as probe_module
-from kbvideo.media.probe import MediaInfo, ProbeCache, probe, probe_all
+from kbvideo.media.cache import ProbeCache
+from kbvideo.media.probe import MediaInfo, probe, probe_all
 
 from conftest import run_ffmpeg
 
@@ -331,7 +332,7 @@ def test_cached_run_does_not_import_pyav(media, tmp_path):
     probe_all([str(clip)], cache=ProbeCache(cache_dir))
     script = (
         "import sys\n"
-        "from kbvideo.media.probe import ProbeCache, probe_all\n"
+        "from kbvideo.media.cache import ProbeCache\nfrom kbvideo.media.probe import probe_all\n"
         f"info = probe_all([{str(clip)!r}], cache=ProbeCache({str(cache_dir)!r}))\n"
         "assert 'av' not in sys.modules and 'PIL' not in sys.modules, 'media library imported'\n"
         "print(list(info.values())[0].display_size)\n"

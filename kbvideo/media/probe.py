@@ -5,7 +5,7 @@ CONTRACT (other stages rely on these names; the implementation below may grow, n
     probe(path) -> MediaInfo                   raises MediaError naming the file
     probe_all(paths, cache=None, *, errors=None) -> dict[str, MediaInfo]
         each file probed once; keys are the paths as given; with errors={} failures are collected
-    ProbeCache(folder): on-disk JSON cache keyed by (absolute path, size, mtime_ns)
+    kbvideo.media.cache.ProbeCache(folder): on-disk JSON cache keyed by (absolute path, size, mtime_ns)
     MediaInfo.to_dict() / MediaInfo.from_dict() round-trip (used by the cache)
 
 How fields are found: rotation from the MP4 track header's display matrix (else from the first
@@ -17,17 +17,26 @@ the last one's end with the header's duration. Nothing is decoded except, outsid
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import math
 import os
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kbvideo.errors import MediaError
+from kbvideo.media.mp4 import (
+    HINT_COPY_AGAIN,
+    MOV_TOP_LEVEL,
+    check_mov_boxes,
+    megabytes,
+    mov_boxes,
+    mov_rotations,
+    open_readable,
+)
+
+if TYPE_CHECKING:  # the cache stores MediaInfo, so it imports this module, not the other way round
+    from kbvideo.media.cache import ProbeCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +141,6 @@ PROBE_VERSION = 1  # bump when MediaInfo's meaning changes: old cache entries ar
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 UNSUPPORTED_IMAGE_SUFFIXES = {".heic", ".heif", ".avif"}
-MOV_TOP_LEVEL = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid", b"moof", b"mfra",
-                 b"styp", b"sidx", b"meta", b"pdin", b"prft", b"emsg"}
 SIZE_CHECK_INDEX_LIMIT = 2_000_000  # index entries looked at when checking an MP4 index against the file size
 
 # FFmpeg's enum values (libavutil/pixfmt.h, libavcodec/defs.h) → the names ffmpeg prints.
@@ -146,7 +153,6 @@ COLOR_RANGES = {1: "tv", 2: "pc"}
 FIELD_ORDERS = {1: "progressive", 2: "tt", 3: "bb", 4: "tb", 5: "bt"}
 ATTACHED_PIC = 0x0400  # AV_DISPOSITION_ATTACHED_PIC
 
-HINT_COPY_AGAIN = "the file did not finish copying or recording; copy it again from the phone or camera, or re-export it"
 
 
 # --- MediaInfo ⇄ dict (the cache's format) -----------------------------------------------------
@@ -177,7 +183,7 @@ def probe(path: str | os.PathLike) -> MediaInfo:
     name = str(path)
     st = _stat_media(name)
     absolute = os.path.abspath(name)
-    with _open_readable(name) as handle:
+    with open_readable(name) as handle:
         head = handle.read(32)
     suffix = Path(name).suffix.lower()
     if suffix in UNSUPPORTED_IMAGE_SUFFIXES:
@@ -204,15 +210,6 @@ def _stat_media(name: str) -> os.stat_result:
     if st.st_size == 0:
         raise MediaError(name, "file is empty (0 bytes)", HINT_COPY_AGAIN)
     return st
-
-
-def _open_readable(name: str):
-    try:
-        return open(name, "rb")
-    except PermissionError:
-        raise MediaError(name, "cannot be read (permission denied)", "fix the file's permissions") from None
-    except OSError as exc:
-        raise MediaError(name, f"cannot be read ({exc.strerror or exc})") from None
 
 
 def _looks_like_image(head: bytes) -> bool:
@@ -257,116 +254,19 @@ def _probe_still(name: str, absolute: str, st: os.stat_result) -> MediaInfo:
                      image_height=height, exif_orientation=orientation, has_alpha=has_alpha, extra=extra)
 
 
-# --- MP4/MOV top-level boxes ------------------------------------------------------------------
-
-def _mov_boxes(name: str, file_size: int) -> list[tuple[bytes, int, int]] | None:
-    """(type, offset, size) of each top-level box, or None when the file is not MP4/MOV-shaped."""
-    boxes: list[tuple[bytes, int, int]] = []
-    with _open_readable(name) as handle:
-        offset = 0
-        while offset < file_size:
-            handle.seek(offset)
-            header = handle.read(16)
-            if len(header) < 8:
-                boxes.append((b"?", offset, file_size - offset))  # a torn box header at the end
-                break
-            size = int.from_bytes(header[:4], "big")
-            kind = header[4:8]
-            if not boxes and kind not in MOV_TOP_LEVEL:
-                return None
-            if size == 1 and len(header) >= 16:
-                size = int.from_bytes(header[8:16], "big")
-            elif size == 0:
-                size = file_size - offset
-            if size < 8:
-                return boxes or None
-            boxes.append((kind, offset, size))
-            offset += size
-    return boxes
-
-
-def _check_mov_boxes(name: str, boxes: list[tuple[bytes, int, int]], file_size: int) -> bool | None:
-    """Raise for a missing index or a box cut short; return faststart (moov before mdat)."""
-    kinds = [kind for kind, _, _ in boxes]
-    last_kind, last_offset, last_size = boxes[-1]
-    cut = last_offset + last_size > file_size
-    if b"moov" not in kinds and b"moof" not in kinds:
-        why = "the file stops before its end" if cut else "the recording or render did not finish"
-        raise MediaError(name, f"MP4/MOV index (moov box) is missing: {why}", HINT_COPY_AGAIN)
-    if cut:
-        claimed = last_offset + last_size
-        raise MediaError(name, f"file is truncated: it is {_mb(file_size)} but its '{last_kind.decode('latin-1')}' box "
-                               f"claims {_mb(claimed)}", HINT_COPY_AGAIN, reason="truncated")
-    if b"mdat" not in kinds:
-        return True
-    return kinds.index(b"moov") < kinds.index(b"mdat") if b"moov" in kinds else True
-
-
-def _mb(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size} bytes"
-
-
-def _child_boxes(data: bytes, start: int = 0, end: int | None = None):
-    """(type, body_start, body_end) of the boxes inside data[start:end]."""
-    end = len(data) if end is None else end
-    offset = start
-    while offset + 8 <= end:
-        size = int.from_bytes(data[offset:offset + 4], "big")
-        kind = data[offset + 4:offset + 8]
-        header = 8
-        if size == 1 and offset + 16 <= end:
-            size, header = int.from_bytes(data[offset + 8:offset + 16], "big"), 16
-        elif size == 0:
-            size = end - offset
-        if size < header or offset + size > end:
-            return
-        yield kind, offset + header, offset + size
-        offset += size
-
-
-def _mov_rotations(name: str, boxes: list[tuple[bytes, int, int]]) -> dict[int, float]:
-    """Track id → the tkhd display matrix's counter-clockwise rotation in degrees (what ffmpeg reports).
-
-    Reading the matrix here saves decoding a frame to learn the rotation.
-    """
-    moov = next(((offset, size) for kind, offset, size in boxes if kind == b"moov"), None)
-    if moov is None or moov[1] > 256_000_000:
-        return {}
-    with _open_readable(name) as handle:
-        handle.seek(moov[0])
-        data = handle.read(moov[1])
-    rotations: dict[int, float] = {}
-    for kind, start, end in _child_boxes(data, 8 if data[:4] != b"\x00\x00\x00\x01" else 16):
-        if kind != b"trak":
-            continue
-        for child, body, body_end in _child_boxes(data, start, end):
-            if child != b"tkhd" or body_end - body < 84:
-                continue
-            version = data[body]
-            track_id_at = body + (20 if version == 1 else 12)
-            matrix_at = body + (4 + 32 + 16 if version == 1 else 4 + 20 + 16)
-            if matrix_at + 36 > body_end:
-                continue
-            track_id = int.from_bytes(data[track_id_at:track_id_at + 4], "big")
-            a = int.from_bytes(data[matrix_at:matrix_at + 4], "big", signed=True)
-            b = int.from_bytes(data[matrix_at + 4:matrix_at + 8], "big", signed=True)
-            rotations[track_id] = -math.degrees(math.atan2(b, a)) if (a or b) else 0.0
-    return rotations
-
-
 # --- audio/video (PyAV) -----------------------------------------------------------------------
 
 def _probe_av(name: str, absolute: str, st: os.stat_result, head: bytes) -> MediaInfo:
     import av
 
-    boxes = _mov_boxes(name, st.st_size) if head[4:8] in MOV_TOP_LEVEL else None
-    faststart = _check_mov_boxes(name, boxes, st.st_size) if boxes else None
+    boxes = mov_boxes(name, st.st_size) if head[4:8] in MOV_TOP_LEVEL else None
+    faststart = check_mov_boxes(name, boxes, st.st_size) if boxes else None
     try:
         container = av.open(name, metadata_errors="ignore")
     except av.error.FFmpegError as exc:
         raise _open_error(name, exc) from None
     with container:
-        rotations = _mov_rotations(name, boxes) if boxes else {}
+        rotations = mov_rotations(name, boxes) if boxes else {}
         # A whole MP4/MOV index (not fragmented) lists every packet: read it instead of the data.
         from_index = bool(boxes) and not any(kind == b"moof" for kind, _, _ in boxes)
         return _describe(name, absolute, st, container, faststart, rotations, from_index)
@@ -431,8 +331,8 @@ def _scan_index(name: str, streams, file_size: int, main_index: int) -> dict[int
         stamps = [entry.timestamp for entry in entries]
         reach = max(entry.pos + entry.size for entry in entries)
         if reach > file_size:
-            raise MediaError(name, f"file is truncated: it is {_mb(file_size)} but its index places data up to "
-                                   f"{_mb(reach)}", HINT_COPY_AGAIN, reason="truncated")
+            raise MediaError(name, f"file is truncated: it is {megabytes(file_size)} but its index places data up to "
+                                   f"{megabytes(reach)}", HINT_COPY_AGAIN, reason="truncated")
         scan.packets = len(stamps)
         scan.first_tick = min(stamps)
         step = stamps[-1] - stamps[-2] if len(stamps) > 1 else 0
@@ -644,58 +544,7 @@ def _check_complete(name, duration, video, audio, scans) -> None:
                                f"{max(reached_any):.1f} s", HINT_COPY_AGAIN, reason="truncated")
 
 
-# --- probe_all and the cache ------------------------------------------------------------------
-
-class ProbeCache:
-    """Probe results on disk: one small JSON file per media file, keyed by absolute path, size and mtime_ns.
-
-    A hit needs only os.stat of the media file (no media is opened, PyAV is not imported). Writers use
-    a temporary file + os.replace, so concurrent runs never leave a half-written entry.
-    """
-
-    def __init__(self, folder: str | os.PathLike):
-        self.folder = Path(folder)
-        self.hits = 0
-        self.misses = 0
-
-    def _entry_path(self, absolute: str) -> Path:
-        return self.folder / (hashlib.sha1(absolute.encode("utf-8", "surrogateescape")).hexdigest()[:24] + ".json")
-
-    def get(self, path: str | os.PathLike) -> MediaInfo | None:
-        absolute = os.path.abspath(path)
-        try:
-            st = os.stat(absolute)
-            with open(self._entry_path(absolute), encoding="utf-8") as handle:
-                entry = json.load(handle)
-            if (entry.get("version") != PROBE_VERSION or entry.get("path") != absolute
-                    or entry.get("size") != st.st_size or entry.get("mtime_ns") != st.st_mtime_ns):
-                raise LookupError
-            info = MediaInfo.from_dict(entry["info"])
-        except (OSError, ValueError, LookupError, TypeError):
-            self.misses += 1
-            return None
-        self.hits += 1
-        return info
-
-    def put(self, info: MediaInfo) -> None:
-        entry = {"version": PROBE_VERSION, "path": info.path, "size": info.size_bytes, "mtime_ns": info.mtime_ns,
-                 "info": info.to_dict()}
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(entry, handle)
-                os.replace(tmp, self._entry_path(info.path))
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
-        except OSError:
-            pass  # a read-only or full disk only costs speed next time
-
+# --- probe_all ------------------------------------------------------------------------------------
 
 def probe_all(paths, cache: ProbeCache | None = None, *, errors: dict | None = None) -> dict[str, MediaInfo]:
     """Probe each distinct file once (spellings of one file share a result); keys are the paths as given.
