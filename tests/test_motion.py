@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kbvideo.render import motion
 from kbvideo.render.graphics import TextFitError
-from kbvideo.render.motion import format_number, make_painter, render_motion_shot
+from kbvideo.render import painters
+from kbvideo.render.motion import render_motion_shot
+from kbvideo.render.painters import format_number, make_painter
 from kbvideo.timeline.model import Chart, Shot
 
 NTSC = Fraction(30000, 1001)
@@ -107,19 +108,19 @@ def test_indonesian_number_format():
     assert format_number(1234567.891, 2) == "1.234.567,89"
     assert format_number(12.5, 1) == "12,5"
     assert format_number(-0.0001, 1) == "0,0"
-    assert motion.decimals_of((41, 27.5, 3.25)) == 2
-    assert motion.decimals_of((41.0, 9)) == 0
-    assert motion.with_unit("78", "%") == "78%" and motion.with_unit("9", "anak") == "9 anak"
+    assert painters.decimals_of((41, 27.5, 3.25)) == 2
+    assert painters.decimals_of((41.0, 9)) == 0
+    assert painters.with_unit("78", "%") == "78%" and painters.with_unit("9", "anak") == "9 anak"
 
 
 def test_text_problems_are_found_without_rendering():
     with pytest.raises(TextFitError, match="U\\+4E2D"):
-        motion.check_motion_shot(Shot("card", "s", 0, 30, title="中"), 1920, 1080)
+        painters.check_motion_shot(Shot("card", "s", 0, 30, title="中"), 1920, 1080)
     with pytest.raises(TextFitError):
-        motion.check_motion_shot(Shot("card", "s", 0, 30, title="kata " * 200), 1920, 1080)
+        painters.check_motion_shot(Shot("card", "s", 0, 30, title="kata " * 200), 1920, 1080)
     with pytest.raises(TextFitError, match="unknown"):
-        motion.check_motion_shot(Shot("chart", "s", 0, 30, chart=Chart("t", ("a",), (1.0,), style="pie")), 640, 360)
-    motion.check_motion_shot(COUNTDOWN, 854, 480)
+        painters.check_motion_shot(Shot("chart", "s", 0, 30, chart=Chart("t", ("a",), (1.0,), style="pie")), 640, 360)
+    painters.check_motion_shot(COUNTDOWN, 854, 480)
 
 
 @settings(max_examples=40, derandomize=True, deadline=None)

@@ -467,7 +467,7 @@ def check_texts(timeline: Timeline, sizes: Iterable[tuple[int, int]] | None = No
     Checks captions, titles and lower thirds, and the text of title cards and charts, at each frame
     size in `sizes` (default: the timeline's). Raise `SpecError(problems)` if the list is not empty.
     """
-    from kbvideo.render import motion  # local: motion builds on this module
+    from kbvideo.render import painters  # local: the painters build on this module
 
     sizes = list(sizes or [(timeline.width, timeline.height)])
     problems: dict[tuple, Problem] = {}
@@ -489,7 +489,7 @@ def check_texts(timeline: Timeline, sizes: Iterable[tuple[int, int]] | None = No
             continue
         for width, height in sizes:
             try:
-                motion.check_motion_shot(shot, width, height)
+                painters.check_motion_shot(shot, width, height)
             except TextFitError as exc:
                 message = f"scene '{shot.scene}': {shot.kind}: {exc.message}"
                 problems.setdefault((shot.where, message), _problem(shot.where, message, exc.hint))
