@@ -209,7 +209,7 @@ class SegmentGraph:
             a, b, out = self.label("xa"), self.label("xb"), self.label("x")
             self.filters.append(f"[{layers[0]}]fps={self.fps}[{a}]")
             self.filters.append(f"[{layers[1]}]fps={self.fps}[{b}]")
-            duration = seconds(Fraction(segment.transition.duration) / self.fps)
+            duration = seconds(Fraction(segment.frames) / self.fps)
             self.filters.append(f"[{a}][{b}]xfade=transition={kind}:duration={duration}:offset=0,"
                                 f"trim=end_frame={segment.frames},{self._restamp()}[{out}]")
             current = out

@@ -1,12 +1,8 @@
 """Cut a Timeline into segments that render independently and join with `-c copy`. Pure.
 
-Each scene gives one segment: from its start (where a crossfade or fade through black from the
-previous scene overlaps it) to where its own outgoing transition begins. A segment that opens with a
-transition holds two layers: the previous scene's last frames, only as long as the transition, and
-this scene, blended over them by `xfade`. So every transition is rendered with the scene it leads
-into, by the same process and decoder, instead of in a short segment of its own (one process start
-and one source pre-roll less per transition). Cuts need nothing. Segments are contiguous, in time
-order, and cover [0, timeline.duration) exactly.
+Each scene gives a *body* segment (its frames outside any transition) and each crossfade or fade
+through black gives a *transition* segment holding the two overlapping scene layers. Cuts need no
+segment. Segments are contiguous, in time order, and cover [0, timeline.duration) exactly.
 
 A segment's cache key holds everything that shapes its pixels, positions relative to the segment's
 start (so lengthening scene 2 does not invalidate scene 5): shots, texts, transition, output size,
@@ -22,7 +18,7 @@ from typing import Any, Callable
 
 from kbvideo.timeline.model import Shot, TextItem, Timeline, Transition
 
-KEY_VERSION = 4  # bump when the way a segment is drawn changes
+KEY_VERSION = 3  # bump when the way a segment is drawn changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +44,7 @@ class Segment:
     name: str
     start: int
     end: int
-    layers: tuple[Layer, ...]  # one, or two when it opens with a transition (outgoing tail, this scene)
+    layers: tuple[Layer, ...]  # one, or two for a transition (outgoing, incoming)
     transition: Transition | None = None
 
     @property
@@ -80,17 +76,14 @@ def plan_segments(timeline: Timeline) -> list[Segment]:
     for index, scene in enumerate(timeline.scenes):
         incoming = by_to.get(scene.id)
         outgoing = by_from.get(scene.id)
-        a = scene.start
+        a = scene.start + (incoming.duration if incoming else 0)
         b = scene.end - (outgoing.duration if outgoing else 0)
-        if b <= a:
-            continue
-        this = _layer(timeline, scene.id, a, b)
-        if incoming and incoming.duration > 0:
-            t0, t1 = incoming.start, incoming.start + incoming.duration
-            layers = (_layer(timeline, incoming.from_scene, t0, t1), this)
-            out.append(Segment(f"{index + 1:02d}-{scene.id}", a, b, layers, incoming))
-        else:
-            out.append(Segment(f"{index + 1:02d}-{scene.id}", a, b, (this,)))
+        if b > a:
+            out.append(Segment(f"{index + 1:02d}-{scene.id}", a, b, (_layer(timeline, scene.id, a, b),)))
+        if outgoing and outgoing.duration > 0:
+            t0, t1 = outgoing.start, outgoing.start + outgoing.duration
+            layers = (_layer(timeline, outgoing.from_scene, t0, t1), _layer(timeline, outgoing.to_scene, t0, t1))
+            out.append(Segment(f"{index + 1:02d}-{outgoing.kind}", t0, t1, layers, outgoing))
     cursor = 0
     for segment in out:
         if segment.start != cursor:
