@@ -50,15 +50,11 @@ def cache_dir(project_root: Path) -> Path:
 
 def probe_storyboard_media(board: Storyboard, cache: ProbeCache | None) -> dict[str, MediaInfo]:
     """Probe every referenced file once; every broken file is reported at the line that uses it."""
-    media: dict[str, MediaInfo] = {}
-    problems: list[Problem] = []
-    for path, loc in board.media_refs().items():
-        try:
-            media.update(probe_all([str(path)], cache=cache))
-        except MediaError as exc:
-            problems.append(loc.problem(exc.message, exc.hint))
-    if problems:
-        raise SpecError(problems)
+    refs = {str(path): loc for path, loc in board.media_refs().items()}
+    errors: dict[str, MediaError] = {}
+    media = probe_all(refs, cache=cache, errors=errors)
+    if errors:
+        raise SpecError([refs[path].problem(exc.message, exc.hint) for path, exc in errors.items()])
     return media
 
 
