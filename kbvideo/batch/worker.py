@@ -11,7 +11,6 @@ then is the key file written (atomically), so a village is "up to date" only aft
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import importlib.util
 import json
@@ -69,19 +68,10 @@ def read_progress(path: Path) -> tuple[int, int, str] | None:
         return None
 
 
-def check_profile_for(profile, timeline, draft: bool):
-    """Drafts are smaller on purpose: judge everything but the frame size."""
-    if not draft or profile is None:
-        return profile
-    from kbvideo.render.engine import draft_size
-
-    width, height = draft_size(timeline.width, timeline.height)
-    return dataclasses.replace(profile, width=width, height=height)
-
-
 def execute_job(job: dict[str, Any]) -> dict[str, Any]:
     """Render, check and record one village (in this process). Never raises for a village's failure."""
     from kbvideo.check import check_file
+    from kbvideo.render.engine import profile_for_output
     from kbvideo.rules.findings import Finding, verdict
     from kbvideo.rules.profile import load_profile
     from kbvideo.timeline.io import from_dict
@@ -98,7 +88,7 @@ def execute_job(job: dict[str, Any]) -> dict[str, Any]:
         result = render(timeline, output, profile=profile, draft=job["draft"], jobs=job.get("render_jobs"),
                         work_dir=work_dir, progress=progress, cache_dir=job.get("cache_dir"), check=False)
         progress.write(1, 1, "checking")
-        report = check_file(output, check_profile_for(profile, timeline, job["draft"]), quick=job["draft"])
+        report = check_file(output, profile_for_output(profile, timeline, job["draft"]), quick=job["draft"])
         plan_findings = [Finding(f["rule"], f["severity"], f["message"], {}, f.get("where"))
                          for f in job.get("plan_findings", [])]
         findings = plan_findings + list(getattr(result, "findings", []) or []) + list(report.findings)

@@ -86,6 +86,14 @@ def draft_size(width: int, height: int) -> tuple[int, int]:
     return max(2, w), DRAFT_HEIGHT
 
 
+def profile_for_output(profile, timeline: Timeline, draft: bool):
+    """The rules to judge a render of `timeline` by: a draft is small on purpose, so its frame size is its own."""
+    if not draft or profile is None:
+        return profile
+    width, height = draft_size(timeline.width, timeline.height)
+    return dataclasses.replace(profile, width=width, height=height)
+
+
 def _same_file(a: str | Path, b: str | Path) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -497,11 +505,10 @@ class _Render:
                                {"audio": asec, "video": vsec}))
         if not self.run_check or self.profile is None:
             return out
-        profile = self.profile
-        if self.draft:  # a draft is small on purpose: judge everything but the frame size
-            profile = dataclasses.replace(profile, width=t.width, height=t.height)
+        if self.draft:
             out.append(Finding("render.draft", "info", f"draft at {t.width}x{t.height}: frame size not checked"))
-        report = check_file(self.out_path, profile, quick=self.draft)
+        report = check_file(self.out_path, profile_for_output(self.profile, self.source_timeline, self.draft),
+                            quick=self.draft)
         return out + list(report.findings)
 
 
