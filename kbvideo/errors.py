@@ -26,6 +26,7 @@ class Problem:
     hint: str | None = None
     source_line: str | None = None
     severity: str = "error"  # "error" | "warning"
+    code: str | None = None  # a stable rule id when the problem is one (e.g. "text.glyphs")
 
     def format(self) -> str:
         head = f"{self.severity}: {self.path}:{self.line}:{self.col}: {self.message}"

@@ -119,3 +119,11 @@ def test_caption_helpers():
     item = TextItem("caption", "s", 0, 60, "dua\nbaris")
     assert caption_cps(item, Fraction(30)) == pytest.approx(4.5)
     assert caption_lines("a b c", 3) == ["a b", "c"]
+
+
+def test_text_the_renderer_cannot_draw_is_a_finding(profile):
+    glyph = TextItem("caption", "s0", 0, 90, "Kampung 中", where="sb.yaml:9:9")
+    long_title = TextItem("title", "s0", 100, 90, "Judul " * 60, where="sb.yaml:12:5")
+    found = {f.rule: f for f in check_timeline(timeline_of(5000, texts=(glyph, long_title)), profile)}
+    assert found["text.glyphs"].where == "sb.yaml:9:9" and "U+4E2D" in found["text.glyphs"].message
+    assert found["text.fit"].where == "sb.yaml:12:5"

@@ -52,6 +52,13 @@ class TextFitError(KbError, ValueError):
     """Text that cannot be drawn as asked: too long for its lines, or characters the font lacks."""
 
     exit_code = 2
+    code = "text.fit"
+
+
+class MissingGlyphError(TextFitError):
+    """Characters the shipped font cannot draw."""
+
+    code = "text.glyphs"
 
 
 @dataclass(frozen=True)
@@ -425,7 +432,7 @@ def _check_glyphs(item: TextItem) -> None:
     bold = item.kind in ("title", "lower_third")
     missing = missing_glyphs(item.text, bold) | (missing_glyphs(item.subtext) if item.subtext else set())
     if missing:
-        raise TextFitError(
+        raise MissingGlyphError(
             f"{item.text!r}: the font (DejaVu Sans) cannot draw {describe_chars(missing)}",
             "remove or replace these characters (emoji and CJK are not in the shipped font)",
         )
@@ -450,7 +457,7 @@ def _save_png(image: Image.Image, path: Path) -> None:
         raise
 
 
-def _problem(where: str | None, message: str, hint: str | None) -> Problem:
+def _problem(where: str | None, message: str, hint: str | None, code: str) -> Problem:
     path, line, col = "<timeline>", 0, 0
     if where:
         parts = where.rsplit(":", 2)
@@ -458,7 +465,7 @@ def _problem(where: str | None, message: str, hint: str | None) -> Problem:
             path, line, col = parts[0], int(parts[1]), int(parts[2])
         else:
             path = where
-    return Problem(path, line, col, message, hint)
+    return Problem(path, line, col, message, hint, code=code)
 
 
 def check_texts(timeline: Timeline, sizes: Iterable[tuple[int, int]] | None = None) -> list[Problem]:
@@ -483,7 +490,7 @@ def check_texts(timeline: Timeline, sizes: Iterable[tuple[int, int]] | None = No
                     _lower_third(item.text, item.subtext, width, height)
             except TextFitError as exc:
                 message = f"scene '{item.scene}': {item.kind}: {exc.message}"
-                problems.setdefault((item.where, message), _problem(item.where, message, exc.hint))
+                problems.setdefault((item.where, message), _problem(item.where, message, exc.hint, exc.code))
     for shot in timeline.shots:
         if shot.kind not in ("card", "chart"):
             continue
@@ -492,5 +499,5 @@ def check_texts(timeline: Timeline, sizes: Iterable[tuple[int, int]] | None = No
                 painters.check_motion_shot(shot, width, height)
             except TextFitError as exc:
                 message = f"scene '{shot.scene}': {shot.kind}: {exc.message}"
-                problems.setdefault((shot.where, message), _problem(shot.where, message, exc.hint))
+                problems.setdefault((shot.where, message), _problem(shot.where, message, exc.hint, exc.code))
     return list(problems.values())

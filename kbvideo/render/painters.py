@@ -20,6 +20,7 @@ from kbvideo.errors import KbError
 from kbvideo.render.graphics import (
     ACCENT,
     TextBlock,
+    MissingGlyphError,
     TextFitError,
     describe_chars,
     draw_block_mask,
@@ -171,7 +172,7 @@ def _check_glyphs(texts: list[tuple[str, bool]]) -> None:
     for text, bold in texts:
         missing |= missing_glyphs(text, bold)
     if missing:
-        raise TextFitError(f"the font (DejaVu Sans) cannot draw {describe_chars(missing)}",
+        raise MissingGlyphError(f"the font (DejaVu Sans) cannot draw {describe_chars(missing)}",
                            "remove or replace these characters (emoji and CJK are not in the shipped font)")
 
 

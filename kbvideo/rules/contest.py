@@ -128,7 +128,6 @@ def _text_findings(timeline: Timeline) -> list[Finding]:
 
     out = []
     for problem in check_texts(timeline):
-        rule = "text.glyphs" if "cannot draw" in problem.message else "text.fit"
         where = f"{problem.path}:{problem.line}:{problem.col}" if problem.line else problem.path
-        out.append(Finding(rule, "error", problem.message, {"hint": problem.hint} if problem.hint else {}, where))
+        out.append(Finding(problem.code or "text.fit", "error", problem.message, {"hint": problem.hint} if problem.hint else {}, where))
     return out
