@@ -1,7 +1,7 @@
 """Render benchmark on the reference job of ../shared/bench-anchor (see its README).
 
     python benchmarks/bench_render.py [--only floor,final,draft,edit,moviepy] [--seconds 180] [--jobs 2]
-                                      [--work bench-work/render] [--anchor /work/shared/bench-anchor]
+                                      [--work bench-work/render] [--anchor ../shared/bench-anchor]
 
 The job (plan.py: 17 scenes, 1080p/720p/portrait clips, 4 stills, a caption per scene, 0.5 s
 crossfades, music at 25 %) is expressed as a kbvideo Timeline built from plan.py's own table, so the
@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--fill", default="#000000", help="contain fill: the reference pads with black; 'blur'")
     parser.add_argument("--work", type=Path, default=REPO / "bench-work" / "render")
-    parser.add_argument("--anchor", type=Path, default=Path("/work/shared/bench-anchor"))
+    parser.add_argument("--anchor", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "bench-anchor")
     args = parser.parse_args()
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)

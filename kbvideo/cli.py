@@ -1,7 +1,8 @@
 """The kbvideo command line. Parsing and printing only: the work is done by library stages.
 
 Exit codes: 0 ok; 1 a contest rule is violated (or a render failed); 2 the input or the command is
-wrong; 123 when some items of a batch failed.
+wrong. `batch` exits 1 when any village failed (STYLE.md's 123 was not taken: scripts
+already read 1 as "something failed").
 """
 
 from __future__ import annotations

@@ -46,6 +46,8 @@ class Problem:
             "severity": self.severity,
             "message": self.message,
             "hint": self.hint,
+            "code": self.code,
+            "source_line": self.source_line,
         }
 
 

@@ -23,6 +23,8 @@ from kbvideo.render.segments import plan_segments
 from kbvideo.rules.profile import load_profile
 from kbvideo.timeline.model import AudioItem, SceneSpan, Shot, TextItem, Timeline, Transition
 
+pytestmark = pytest.mark.media  # every test here encodes real media
+
 PROFILE = load_profile()
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 255, 0)
 

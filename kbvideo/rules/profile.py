@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kbvideo.errors import Problem, SpecError, UsageError
+from kbvideo.storyboard.load import load_yaml_text, to_python
 
 DEFAULT_PROFILE = "lomba-kampung-kb-2025"
 
@@ -160,8 +161,6 @@ def read_profile_text(name_or_path: str) -> tuple[str, str]:
 
 
 def load_profile(name_or_path: str | None = None) -> RulesProfile:
-    from kbvideo.storyboard.load import load_yaml_text, to_python  # late: avoids an import cycle
-
     name_or_path = name_or_path or DEFAULT_PROFILE
     text, source = read_profile_text(name_or_path)
     label = source if not source.startswith("builtin:") else f"<{source}>"
