@@ -12,7 +12,11 @@ from kbvideo.media.cache import ProbeCache
 from kbvideo.media.probe import MediaInfo, probe_all
 from kbvideo.rules.contest import check_timeline
 from kbvideo.rules.findings import Finding
+from kbvideo.rules.narration import check_narration
 from kbvideo.rules.profile import RulesProfile, load_profile
+from kbvideo.speech.cues import CueLimits
+from kbvideo.speech.model import Speech
+from kbvideo.speech.narration import narration_speech
 from kbvideo.storyboard.model import Storyboard
 from kbvideo.storyboard.template import load_storyboard_node
 from kbvideo.storyboard.validate import parse_storyboard
@@ -32,6 +36,7 @@ class Plan:
     profile: RulesProfile
     findings: list[Finding] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    speech: dict[str, Speech] = field(default_factory=dict)  # scene id → narration speech (text narrations)
 
 
 def find_project_root(storyboard: Path) -> Path:
@@ -66,14 +71,38 @@ def storyboard_rules(board: Storyboard) -> str | None:
     return name
 
 
+def _sound_seconds(info: MediaInfo | None) -> float | None:
+    if info is None or not info.audio:
+        return None
+    return info.audio[0].duration or info.duration
+
+
+def cue_limits(profile: RulesProfile) -> CueLimits:
+    return CueLimits(profile.caption_max_chars_per_line, profile.caption_max_lines, profile.caption_max_cps,
+                     profile.caption_min_duration, profile.caption_max_duration, profile.caption_min_gap_frames)
+
+
+def prepare_speech(board: Storyboard, media: dict[str, MediaInfo], cache: ProbeCache | None) -> dict[str, Speech]:
+    """Speak text narrations with the scratch voice and align recordings to their text; the scratch
+    WAVs are probed into `media` like any other source."""
+    speech = narration_speech(board, lambda path: _sound_seconds(media.get(path)),
+                              cache_dir(board.project_root) / "speech")
+    scratch = [s.source for s in speech.values() if s.scratch]
+    if scratch:
+        media.update(probe_all(scratch, cache=cache))
+    return speech
+
+
 def plan_board(board: Storyboard, *, rules: str | None = None, use_cache: bool = True) -> Plan:
     """Probe, resolve and check a parsed storyboard (from a file, or a template filled by a roster row)."""
     cache = ProbeCache(cache_dir(board.project_root) / "probe") if use_cache else None
     media = probe_storyboard_media(board, cache)
-    timeline = resolve_timeline(board, media)
+    speech = prepare_speech(board, media, cache)
     profile = load_profile(rules or storyboard_rules(board))
-    findings = check_timeline(timeline, profile)
-    return Plan(board.path, board.project_root, board, media, timeline, profile, findings, list(board.warnings))
+    timeline = resolve_timeline(board, media, speech, cue_limits(profile))
+    findings = check_timeline(timeline, profile) + check_narration(board, speech, timeline, profile)
+    return Plan(board.path, board.project_root, board, media, timeline, profile, findings, list(board.warnings),
+                speech)
 
 
 def plan_storyboard(path: str | Path, *, rules: str | None = None, root: str | Path | None = None,

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from kbvideo.errors import KbError, SpecError
+from kbvideo.i18n import _
 from kbvideo.pipeline import Plan, plan_storyboard
 from kbvideo.rules.contest import caption_cps, length_verdict
 from kbvideo.rules.findings import Finding
@@ -54,9 +55,18 @@ def _scene_rows(plan: Plan) -> list[list[str]]:
             format_seconds(Fraction(scene.start) / fps), format_seconds(Fraction(scene.end) / fps),
             format_seconds(Fraction(scene.duration) / fps),
             str(len(timeline.shots_in(scene.id))), str(len(captions)),
-            (f"{cps:.1f}" if captions else "-") + flag,
+            (f"{cps:.1f}" if captions else "-") + flag, _narration_cell(timeline, scene.id),
         ])
     return rows
+
+
+def _narration_cell(timeline, scene_id: str) -> str:
+    """'0:24.5' for a recording, '0:24.5 SCRATCH' for the scratch voice, '-' for none."""
+    items = [a for a in timeline.audio if a.kind == "narration" and a.scene == scene_id]
+    if not items:
+        return "-"
+    length = format_seconds(Fraction(sum(a.duration for a in items)) / timeline.fps)
+    return length + (" SCRATCH" if any(a.voice for a in items) else "")
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
@@ -99,11 +109,15 @@ def plan_command(storyboard: Path, as_json: bool, rules: str | None, root: Path 
         click.echo(warning.format(), err=True)
     click.echo(_header(plan))
     click.echo()
-    headers = ["#", "scene", "topic", "start", "end", "length", "shots", "captions", "max cps"]
+    headers = ["#", "scene", "topic", "start", "end", "length", "shots", "captions", "max cps", "narration"]
     click.echo(_table(headers, _scene_rows(plan)))
     click.echo()
     t = plan.timeline
     click.echo(f"total {length_verdict(t.duration, t.fps, plan.profile.duration_max)}  ({t.duration} frames)")
+    voices = sorted({a.voice for a in t.audio if a.voice})
+    if voices:
+        click.echo(_("SCRATCH: narration spoken by the scratch voice ({voices}) until it is recorded").format(
+            voices="; ".join(voices)))
     if plan.findings:
         click.echo()
         echo_findings(plan.findings)

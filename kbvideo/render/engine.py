@@ -38,6 +38,7 @@ from kbvideo.render.motion import render_motion_shot
 from kbvideo.render.sidecars import write_srt, write_vtt
 from kbvideo.render.stills import fit_picture
 from kbvideo.rules.findings import Finding
+from kbvideo.rules.narration import scratch_findings, scratch_items
 from kbvideo.timeline.model import Timeline
 
 TEMP_PREFIX = ".kbvideo-render-"
@@ -457,6 +458,8 @@ class _Render:
             "audio_duration": asec, "size": [t.width, t.height], "encoder": self.encoder.key(),
             "timeline": self._timeline_dict(), "probe": self._probe_dict(), "audio": audio_info,
             "findings": [f.to_dict() for f in findings], "timings": self.timings, "segments": segment_rows,
+            "scratch_narration": [{"scene": a.scene, "voice": a.voice, "start": a.start, "frames": a.duration}
+                                  for a in scratch_items(t)],
         }
         tmp = self.temp / "report.json"
         tmp.write_text(json.dumps(report, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
@@ -503,6 +506,7 @@ class _Render:
         if abs(vsec - asec) > float(1 / t.fps) + 0.025:  # AAC framing adds up to ~21 ms
             out.append(Finding("render.av_sync", "error", f"audio lasts {asec:.3f} s, video {vsec:.3f} s",
                                {"audio": asec, "video": vsec}))
+        out += scratch_findings(t, self.profile, final=not self.draft)  # never delivered by mistake
         if not self.run_check or self.profile is None:
             return out
         if self.draft:

@@ -56,6 +56,9 @@ class RulesProfile:
     caption_max_lines: int = 2
     caption_max_chars_per_line: int = 42
     caption_min_gap_frames: int = 2
+    narration_scratch_final: str | None = "warning"  # severity of a final render with scratch narration
+    narration_pace_cps: float = 13.0  # a normal narration pace, characters per second
+    narration_mismatch_ratio: float = 1.5  # recording this many times longer/shorter than its text: warned
     max_black_start: float | None = 2.0
     max_black_end: float | None = 3.0
     max_silence_start: float | None = 3.0
@@ -122,6 +125,11 @@ _FIELDS: dict[str, dict[str, tuple[str, Any]]] = {
         "max_lines": ("caption_max_lines", int),
         "max_chars_per_line": ("caption_max_chars_per_line", int),
         "min_gap_frames": ("caption_min_gap_frames", int),
+    },
+    "narration": {
+        "scratch_final": ("narration_scratch_final", _severity),
+        "pace_cps": ("narration_pace_cps", float),
+        "mismatch_ratio": ("narration_mismatch_ratio", float),
     },
     "content": {
         "max_black_start": ("max_black_start", _opt_float),

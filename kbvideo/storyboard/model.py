@@ -99,10 +99,12 @@ class TimedText:
 
 @dataclass(frozen=True, slots=True)
 class NarrationSpec:
-    file: Path
+    file: Path | None  # a recording; None: the text is spoken by the scratch voice
     loc: Loc
     at: Time = Time(seconds=Fraction(0))
     volume: float = 1.0
+    text: str | None = None  # the words as said (Indonesian): spoken by the scratch voice, or aligned to the file
+    rate: int | None = None  # scratch voice speed in words per minute (None: the default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +126,7 @@ class Scene:
     lower_thirds: tuple[TimedText, ...] = ()
     narration: NarrationSpec | None = None
     transition: TransitionSpec = TransitionSpec()
+    captions_from_narration: bool = False  # `captions: from_narration`: cues split from the narration text
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +144,7 @@ class Storyboard:
         paths: list[Path] = []
         for scene in self.scenes:
             paths += [shot.source for shot in scene.shots if shot.source is not None]
-            if scene.narration:
+            if scene.narration and scene.narration.file:
                 paths.append(scene.narration.file)
         if self.music:
             paths.append(self.music.file)
@@ -154,7 +157,7 @@ class Storyboard:
             for shot in scene.shots:
                 if shot.source is not None:
                     refs.setdefault(shot.source, shot.source_loc or shot.loc)
-            if scene.narration:
+            if scene.narration and scene.narration.file:
                 refs.setdefault(scene.narration.file, scene.narration.loc)
         if self.music:
             refs.setdefault(self.music.file, self.music.loc)

@@ -25,6 +25,8 @@ COLOUR = {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
 VOLUME = {"type": "number", "minimum": 0, "maximum": 4}
 NUMBER_OR_VAR = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*\{vars\.[A-Za-z_][A-Za-z0-9_]*\}\s*$"}],
                  "description": 'a number, or "{vars.NAME}" filled from vars / a roster row'}
+RATE = {"type": "integer", "minimum": v.RATE_RANGE[0], "maximum": v.RATE_RANGE[1],
+        "description": "scratch voice speed, words per minute"}
 FILL = {"anyOf": [{"enum": ["blur", "black"]}, COLOUR]}
 
 
@@ -68,10 +70,13 @@ def storyboard_schema() -> dict[str, Any]:
         "functions": {"type": "array", "items": {"enum": list(FAMILY_FUNCTIONS)}, "uniqueItems": True},
         "title": {"anyOf": [TEXT, _obj(v.TITLE_KEYS, {"text": TEXT, "at": TIME, "duration": TIME}, ["text"])]},
         "shots": {"type": "array", "minItems": 1, "items": shot},
-        "captions": {"anyOf": [{"type": "array", "items": TEXT}, {"type": "array", "items": timed_text}]},
+        "captions": {"anyOf": [{"type": "array", "items": TEXT}, {"type": "array", "items": timed_text},
+                               {"const": v.FROM_NARRATION}]},
         "lower_thirds": {"type": "array", "items": _obj(v.LOWER_THIRD_KEYS, {
             "name": TEXT, "role": TEXT, "at": TIME, "duration": TIME}, ["name"])},
-        "narration": {"anyOf": [PATH, _obj(v.NARRATION_KEYS, {"file": PATH, "at": TIME, "volume": VOLUME}, ["file"])]},
+        "narration": {"anyOf": [PATH, {**_obj(v.NARRATION_KEYS, {"file": PATH, "text": TEXT, "at": TIME, "volume": VOLUME,
+                                                                 "rate": RATE}),
+                                       "anyOf": [{"required": ["file"]}, {"required": ["text"]}]}]},
         "transition": _transition(),
     }, ["id", "topic", "shots"])
     return {
@@ -97,7 +102,8 @@ def storyboard_schema() -> dict[str, Any]:
             }),
             "defaults": _obj(v.DEFAULT_KEYS, {
                 "fit": {"enum": list(FITS)}, "fill": FILL, "transition": _transition(), "clip_volume": VOLUME,
-                "title_duration": TIME, "lower_third_duration": TIME,
+                "title_duration": TIME, "lower_third_duration": TIME, "narration_rate": RATE,
+                "captions": {"const": v.FROM_NARRATION},
             }),
             "vars": {"type": "object", "additionalProperties": {"type": "string"}},
             "music": {"anyOf": [PATH, _obj(v.MUSIC_KEYS, {"file": PATH, "volume": VOLUME, "duck": {"type": "boolean"}},

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kbvideo.errors import SpecError
+from kbvideo.i18n import _
 from kbvideo.storyboard.fields import ID_PATTERN, FieldReader, Skip, did_you_mean
 from kbvideo.storyboard.load import YNode
 from kbvideo.storyboard.model import (
@@ -37,7 +38,8 @@ TOP_KEYS = ("schema_version", "extends", "kampung", "output", "defaults", "vars"
 # extends: resolved (merged) by kbvideo.storyboard.template before parsing; ignored here.
 KAMPUNG_KEYS = ("name", "kelurahan", "kecamatan", "kota", "kabupaten", "provinsi", "category", "year")
 OUTPUT_KEYS = ("size", "fps", "rules")
-DEFAULT_KEYS = ("fit", "fill", "transition", "clip_volume", "title_duration", "lower_third_duration")
+DEFAULT_KEYS = ("fit", "fill", "transition", "clip_volume", "title_duration", "lower_third_duration",
+                "narration_rate", "captions")
 MUSIC_KEYS = ("file", "volume", "duck")
 SCENE_KEYS = ("id", "topic", "functions", "title", "shots", "captions", "lower_thirds", "narration", "transition")
 SHOT_KEYS = {
@@ -51,7 +53,9 @@ CHART_KEYS = ("title", "unit", "style", "data")
 TITLE_KEYS = ("text", "at", "duration")
 CAPTION_KEYS = ("text", "at", "duration")
 LOWER_THIRD_KEYS = ("name", "role", "at", "duration")
-NARRATION_KEYS = ("file", "at", "volume")
+NARRATION_KEYS = ("file", "text", "at", "volume", "rate")
+FROM_NARRATION = "from_narration"  # captions: split from the narration text and timed to the speech
+RATE_RANGE = (80, 450)  # scratch voice words per minute (espeak-ng's range)
 TRANSITION_KEYS = ("type", "duration")
 
 
@@ -173,6 +177,10 @@ class StoryboardParser(FieldReader):
                 out[key] = self.collect(self.transition, value, "defaults.transition")
             elif key == "clip_volume":
                 out[key] = self.collect(self.number, value, "defaults.clip_volume", 0, 4)
+            elif key == "narration_rate":
+                out[key] = self.collect(self.rate, value, "defaults.narration_rate")
+            elif key == "captions":
+                out[key] = self.collect(self.choice, value, "defaults.captions", (FROM_NARRATION,))
             else:
                 out[key] = self.collect(self.time, value, f"defaults.{key}", True)
         return {k: v for k, v in out.items() if v is not None}
@@ -222,17 +230,29 @@ class StoryboardParser(FieldReader):
         functions = self.collect(self.functions, fields["functions"], what, default=()) if "functions" in fields else ()
         shots = self.collect(self.shots, fields["shots"], what, defaults, default=()) if "shots" in fields else ()
         title = self.collect(self.title, fields["title"], what, defaults) if "title" in fields else None
-        captions = self.collect(self.captions, fields["captions"], what, default=()) if "captions" in fields else ()
+        from_narration = False
+        if "captions" in fields and fields["captions"].kind == "scalar":
+            from_narration = self.collect(self.choice, fields["captions"], f"{what}: captions", (FROM_NARRATION,)) is not None
+            captions = ()
+        else:
+            captions = self.collect(self.captions, fields["captions"], what, default=()) if "captions" in fields else ()
         lower_thirds = (self.collect(self.lower_thirds, fields["lower_thirds"], what, defaults, default=())
                         if "lower_thirds" in fields else ())
-        narration = self.collect(self.narration, fields["narration"], what) if "narration" in fields else None
+        narration = (self.collect(self.narration, fields["narration"], what, defaults.get("narration_rate"))
+                     if "narration" in fields else None)
+        if "captions" not in fields and defaults.get("captions") and narration is not None and narration.text:
+            from_narration = True
+        if from_narration and not (narration is None and "narration" in fields) and not (narration and narration.text):
+            self.problems.append(fields["captions"].problem(
+                None, _("{what}: captions from_narration need the narration's text").format(what=what),
+                _("add 'text:' (the words as spoken) to the narration")))
         transition = defaults.get("transition", TransitionSpec())
         if "transition" in fields:
             transition = self.collect(self.transition, fields["transition"], f"{what}: transition", default=transition)
         if scene_id is None or topic is None:
             raise Skip()
         return Scene(scene_id, topic, self.loc(node), tuple(functions), title, tuple(shots), tuple(captions),
-                     tuple(lower_thirds), narration, transition)
+                     tuple(lower_thirds), narration, transition, from_narration)
 
     def scene_id(self, node: YNode, seen: dict[str, YNode]) -> str:
         raw = self.text(node, "scene id", placeholders=False)
@@ -402,16 +422,34 @@ class StoryboardParser(FieldReader):
                 out.append(TimedText(name, self.loc(item), at, duration, subtext=role))
         return out
 
-    def narration(self, node: YNode, what: str) -> NarrationSpec:
+    def narration(self, node: YNode, what: str, default_rate: int | None = None) -> NarrationSpec:
         if node.kind == "scalar":
             return NarrationSpec(self.asset(node, f"{what}: narration"), self.loc(node))
-        fields = self.mapping(node, NARRATION_KEYS, f"{what}: narration", required=("file",))
-        if "file" not in fields:
-            raise Skip()
-        file = self.asset(fields["file"], f"{what}: narration.file")
+        fields = self.mapping(node, NARRATION_KEYS, f"{what}: narration")
+        if "file" not in fields and "text" not in fields:
+            raise self.fail(node, _("{what}: narration needs 'file:' (a recording) or 'text:' (spoken by the "
+                                    "scratch voice until it is recorded)").format(what=what),
+                            _('e.g. narration: {text: "Kampung KB ...", at: 1}'))
+        file = self.collect(self.asset, fields["file"], f"{what}: narration.file") if "file" in fields else None
+        text = self.collect(self.text, fields["text"], f"{what}: narration.text") if "text" in fields else None
+        if file is None and text is None:
+            raise Skip()  # already reported
         at = self.collect(self.time, fields["at"], f"{what}: narration.at", default=None) if "at" in fields else None
         volume = self.collect(self.number, fields["volume"], f"{what}: narration.volume", 0, 4, default=1.0) if "volume" in fields else 1.0
-        return NarrationSpec(file, self.loc(fields["file"]), at or Time(seconds=Fraction(0)), volume)
+        rate = self.collect(self.rate, fields["rate"], f"{what}: narration.rate") if "rate" in fields else None
+        if rate is not None and file is not None:
+            self.warn(fields["rate"], _("{what}: narration.rate only sets the scratch voice's speed; the recording "
+                                        "is played as it is").format(what=what))
+        loc = self.loc(fields["file"] if "file" in fields else fields["text"])
+        return NarrationSpec(file, loc, at or Time(seconds=Fraction(0)), volume, text, rate or default_rate)
+
+    def rate(self, node: YNode, what: str) -> int:
+        value = self.integer(node, what)
+        low, high = RATE_RANGE
+        if not low <= value <= high:
+            raise self.fail(node, _("{what} is {value} words per minute; it must be between {low} and {high}")
+                            .format(what=what, value=value, low=low, high=high), _("150 is a calm narration pace"))
+        return value
 
     def transition(self, node: YNode, what: str) -> TransitionSpec:
         if node.kind == "scalar":

@@ -96,6 +96,7 @@ class AudioItem:
     duck: bool = False  # music: lower under narration
     scene: str | None = None
     where: str | None = None
+    voice: str | None = None  # narration spoken by the scratch voice ("espeak-ng id, 150 wpm"), to be recorded
 
     @property
     def end(self) -> int:

@@ -12,7 +12,10 @@ import math
 from fractions import Fraction
 
 from kbvideo.errors import Problem, SpecError
+from kbvideo.i18n import _
 from kbvideo.media.probe import MediaInfo
+from kbvideo.speech.cues import CueLimits, make_cues
+from kbvideo.speech.model import Speech
 from kbvideo.storyboard.model import Scene, ShotSpec, Storyboard
 from kbvideo.timecode import format_seconds
 from kbvideo.timeline.model import AudioItem, SceneSpan, Shot, TextItem, Timeline, Transition
@@ -38,9 +41,12 @@ def media_frames(info: MediaInfo, fps: Fraction) -> int:
 
 
 class _Resolver:
-    def __init__(self, board: Storyboard, media: dict[str, MediaInfo]):
+    def __init__(self, board: Storyboard, media: dict[str, MediaInfo], speech: dict[str, Speech] | None = None,
+                 cue_limits: CueLimits | None = None):
         self.board = board
         self.media = media
+        self.speech = speech or {}
+        self.cue_limits = cue_limits or CueLimits()
         self.fps = board.output.fps
         self.problems: list[Problem] = []
 
@@ -140,9 +146,13 @@ class _Resolver:
                 cursor += duration
             incoming = overlaps[index - 1] if index > 0 else 0
             outgoing = overlaps[index] if index < len(overlaps) else 0
-            texts += self.scene_texts(scene, span, incoming, outgoing)
+            scene_texts = self.scene_texts(scene, span, incoming, outgoing)
             if scene.narration:
-                audio += self.narration(scene, span)
+                spoken = self.narration(scene, span)
+                audio += spoken
+                if scene.captions_from_narration and spoken:
+                    scene_texts = sorted(scene_texts + self.narration_captions(scene, span), key=lambda t: (t.start, t.kind))
+            texts += scene_texts
             if index < len(overlaps):
                 nxt = board.scenes[index + 1]
                 transitions.append(Transition(scene.transition.kind, scene.id, nxt.id, start + length - outgoing, outgoing))
@@ -207,22 +217,41 @@ class _Resolver:
 
     def narration(self, scene: Scene, span: SceneSpan) -> list[AudioItem]:
         spec = scene.narration
-        info = self.media.get(str(spec.file))
+        speech = self.speech.get(scene.id)
+        if spec.file is None:  # text only: the scratch voice's cached WAV
+            if speech is None:
+                return []
+            source, name, voice = speech.source, _("the scratch voice"), speech.voice
+        else:
+            source, name, voice = str(spec.file), spec.file.name, None
+        info = self.media.get(source)
         if info is None:
             return []
         if not info.audio:
-            self.problems.append(spec.loc.problem(f"scene '{scene.id}': narration {spec.file.name} has no sound"))
+            self.problems.append(spec.loc.problem(f"scene '{scene.id}': narration {name} has no sound"))
             return []
         at = self.frames(spec.at)
         length = media_frames(info, self.fps)
         if at + length > span.duration:
+            hint = ("lengthen the scene's shots or trim the narration" if spec.file is not None else
+                    _("shorten the text, raise narration.rate, or lengthen the scene's shots"))
             self.problems.append(spec.loc.problem(
-                f"scene '{scene.id}': narration {spec.file.name} is {_secs(length, self.fps)}; from "
+                f"scene '{scene.id}': narration {name} is {_secs(length, self.fps)}; from "
                 f"{_secs(at, self.fps)} it runs {_secs(at + length - span.duration, self.fps)} past the end of the scene "
-                f"({_secs(span.duration, self.fps)})", "lengthen the scene's shots or trim the narration"))
+                f"({_secs(span.duration, self.fps)})", hint))
             return []
-        return [AudioItem("narration", str(spec.file), span.start + at, length, 0, spec.volume, scene=scene.id,
-                          where=str(spec.loc))]
+        return [AudioItem("narration", source, span.start + at, length, 0, spec.volume, scene=scene.id,
+                          where=str(spec.loc), voice=voice)]
+
+    def narration_captions(self, scene: Scene, span: SceneSpan) -> list[TextItem]:
+        """`captions: from_narration`: cues split from the narration text, timed to its words."""
+        speech = self.speech.get(scene.id)
+        if speech is None or not speech.words:
+            return []
+        at = self.frames(scene.narration.at)
+        cues = make_cues(speech.text, speech.words, self.cue_limits, self.fps, end_limit=span.duration - at)
+        return [TextItem("caption", scene.id, span.start + at + cue.start, cue.end - cue.start, cue.text,
+                         where=str(scene.narration.loc)) for cue in cues]
 
     def music(self, total: int) -> list[AudioItem]:
         music = self.board.music
@@ -245,6 +274,10 @@ class _Resolver:
         return items
 
 
-def resolve_timeline(board: Storyboard, media: dict[str, MediaInfo]) -> Timeline:
-    """Raises SpecError listing every timing problem, each pointing at its storyboard line."""
-    return _Resolver(board, media).resolve()
+def resolve_timeline(board: Storyboard, media: dict[str, MediaInfo], speech: dict[str, Speech] | None = None,
+                     cue_limits: CueLimits | None = None) -> Timeline:
+    """Raises SpecError listing every timing problem, each pointing at its storyboard line.
+
+    `speech` (scene id → Speech, from kbvideo.speech.narration) times narration written as text and the
+    captions split from it; its scratch WAVs must be in `media` too."""
+    return _Resolver(board, media, speech, cue_limits).resolve()

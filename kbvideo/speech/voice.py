@@ -1,0 +1,204 @@
+"""The scratch voice: narration text spoken by espeak-ng's Indonesian voice, offline, for drafts.
+
+The library and its voice data come inside the `espeakng-loader` wheel (nothing is installed on the
+system, nothing is downloaded); it is driven through ctypes in synchronous mode, so the synth
+callback receives the samples together with word events that carry their sample positions. Those
+give each word's start; its end is the last sound before the next word. The result is cached as a
+WAV plus a JSON of word timings, keyed by text, voice, rate and engine version, so `plan` and
+`render` measure the real length of the draft's narration before anything is rendered.
+
+espeak-ng keeps global state: one synthesis at a time per process (a lock).
+"""
+
+from __future__ import annotations
+
+import array
+import ctypes
+import functools
+import hashlib
+import json
+import os
+import secrets
+import threading
+import wave
+from dataclasses import asdict
+from pathlib import Path
+
+from kbvideo.errors import KbError
+from kbvideo.i18n import _
+from kbvideo.speech.model import Speech, Word, letters, tokens
+
+VOICE = "id"  # espeak-ng's Indonesian voice
+DEFAULT_RATE = 150  # words per minute (espeak's own scale); about 13 characters a second in Indonesian
+RATE_MIN, RATE_MAX = 80, 450
+CACHE_FORMAT = 1
+
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
+_INITIALIZE_DONT_EXIT = 0x8000
+_CHARS_UTF8 = 1
+_ENDPAUSE = 0x1000
+_POS_CHARACTER = 1
+_RATE = 1
+_EVENT_END_OF_LIST, _EVENT_WORD = 0, 1
+_FRAME = 0.010  # seconds per energy frame when looking for the end of a word
+_QUIET = 0.05  # a frame quieter than 5 % of the loudest frame's RMS (-26 dB) is silence
+
+_lock = threading.Lock()
+
+
+class _Event(ctypes.Structure):
+    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint), ("text_position", ctypes.c_int),
+                ("length", ctypes.c_int), ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
+                ("user_data", ctypes.c_void_p), ("id", ctypes.c_char * 8)]
+
+
+_Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
+
+
+def voice_label(rate: int) -> str:
+    return f"espeak-ng {VOICE}, {rate} wpm"
+
+
+def engine_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("espeakng-loader")
+    except Exception:  # noqa: BLE001 - only part of a cache key
+        return "unknown"
+
+
+@functools.lru_cache(maxsize=1)
+def _engine() -> tuple[ctypes.CDLL, int]:
+    """Load and initialise the bundled libespeak-ng once per process: (library, sample rate)."""
+    hint = _("reinstall kbvideo (pip install -e .); the scratch voice comes from the espeakng-loader package")
+    try:
+        import espeakng_loader
+    except ImportError as exc:
+        raise KbError(_("the scratch voice is not installed (espeakng-loader is missing)"), hint) from exc
+    try:
+        lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        data = espeakng_loader.get_data_path()
+    except (OSError, RuntimeError) as exc:
+        raise KbError(_("cannot load the scratch voice: {reason}").format(reason=exc), hint) from exc
+    lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+    lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+    lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    lib.espeak_SetSynthCallback.argtypes = [_Callback]
+    lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
+                                 ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+    rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data.encode(), _INITIALIZE_DONT_EXIT)
+    if rate <= 0:
+        raise KbError(_("cannot start the scratch voice (espeak-ng data in {path})").format(path=data), hint)
+    if lib.espeak_SetVoiceByName(VOICE.encode()) != 0:
+        raise KbError(_("the scratch voice has no Indonesian voice ('{voice}')").format(voice=VOICE), hint)
+    return lib, rate
+
+
+def synthesize(text: str, rate: int = DEFAULT_RATE) -> tuple[array.array, int, list[tuple[int, int]]]:
+    """(16-bit mono samples, sample rate, [(0-based character position, sample)] of each word event)."""
+    lib, sample_rate = _engine()
+    samples = array.array("h")
+    events: list[tuple[int, int]] = []
+
+    def on_audio(wav, count, event_list) -> int:
+        if wav and count > 0:
+            samples.extend(ctypes.cast(wav, ctypes.POINTER(ctypes.c_short * count)).contents)
+        i = 0
+        while event_list[i].type != _EVENT_END_OF_LIST:
+            event = event_list[i]
+            if event.type == _EVENT_WORD:
+                events.append((event.text_position - 1, event.sample))
+            i += 1
+        return 0
+
+    callback = _Callback(on_audio)  # kept alive until the synthesis returns
+    data = text.encode("utf-8")
+    with _lock:
+        lib.espeak_SetSynthCallback(callback)
+        lib.espeak_SetVoiceByName(VOICE.encode())
+        lib.espeak_SetParameter(_RATE, int(rate), 0)
+        status = lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8 | _ENDPAUSE, None, None)
+    if status != 0 or not samples:
+        raise KbError(_("the scratch voice could not speak the narration text (espeak-ng status {status})")
+                      .format(status=status), _("check the text for unusual characters"))
+    return samples, sample_rate, events
+
+
+def _loudness_frames(samples: array.array, sample_rate: int) -> tuple[list[bool], int]:
+    """Which 10-ms frames carry sound, and the frame length in samples."""
+    import numpy as np
+
+    step = max(1, int(sample_rate * _FRAME))
+    values = np.frombuffer(samples.tobytes(), dtype=np.int16).astype(np.float64)
+    count = len(values) // step
+    if count == 0:
+        return [], step
+    rms = np.sqrt((values[: count * step].reshape(count, step) ** 2).mean(axis=1))
+    return list(rms > rms.max() * _QUIET), step
+
+
+def time_words(text: str, events: list[tuple[int, int]], loud: list[bool], step: int, total: int,
+               sample_rate: int) -> tuple[Word, ...]:
+    """Each token's start (its first word event) and end (its last loud frame before the next word)."""
+    spans = tokens(text)
+    starts: list[int | None] = []
+    for begin, end in spans:
+        inside = [sample for position, sample in events if begin <= position < end]
+        starts.append(min(inside) if inside else None)
+    known = [(i, s) for i, s in enumerate(starts) if s is not None]
+    for i, value in enumerate(starts):  # a token espeak gave no event (rare): share the time by letters
+        if value is not None:
+            continue
+        before = max(((j, s) for j, s in known if j < i), default=(-1, 0))
+        after = min(((j, s) for j, s in known if j > i), default=(len(spans), total))
+        weights = [max(1, letters(text[b:e])) for b, e in spans[before[0] + 1: after[0]]]
+        done = sum(weights[: i - before[0] - 1])
+        starts[i] = before[1] + (after[1] - before[1]) * done // max(1, sum(weights))
+    words = []
+    for i, (begin, end) in enumerate(spans):
+        start = starts[i]
+        limit = starts[i + 1] if i + 1 < len(spans) else total
+        limit = max(limit, start)
+        last = start
+        for frame in range(start // step, min(len(loud), -(-limit // step))):
+            if loud[frame]:
+                last = min(limit, (frame + 1) * step)
+        words.append(Word(begin, end, start / sample_rate, max(last, start) / sample_rate))
+    return tuple(words)
+
+
+def scratch_speech(text: str, rate: int, folder: Path) -> Speech:
+    """The narration text spoken by the scratch voice: a cached WAV in `folder` and its word timings."""
+    key = hashlib.sha256(json.dumps([CACHE_FORMAT, text, VOICE, int(rate), engine_version()]).encode()).hexdigest()[:24]
+    wav_path = folder / f"{key}.wav"
+    meta_path = folder / f"{key}.json"
+    if wav_path.exists() and meta_path.exists():
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            return Speech(str(wav_path), meta["seconds"], text, meta["voice"], tuple(Word(**w) for w in meta["words"]),
+                          meta["speech_start"], meta["speech_end"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged cache entry is made again
+    samples, sample_rate, events = synthesize(text, rate)
+    loud, step = _loudness_frames(samples, sample_rate)
+    words = time_words(text, events, loud, step, len(samples), sample_rate)
+    sounding = [i for i, flag in enumerate(loud) if flag]
+    speech = Speech(str(wav_path), len(samples) / sample_rate, text, voice_label(rate), words,
+                    (sounding[0] * step / sample_rate) if sounding else 0.0,
+                    ((sounding[-1] + 1) * step / sample_rate) if sounding else 0.0)
+    folder.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_hex(4)
+    tmp_wav = folder / f".{key}-{token}.wav"
+    with wave.open(str(tmp_wav), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(samples.tobytes())
+    os.replace(tmp_wav, wav_path)
+    tmp_meta = folder / f".{key}-{token}.json"
+    tmp_meta.write_text(json.dumps({"seconds": speech.seconds, "voice": speech.voice,
+                                    "words": [asdict(w) for w in words], "speech_start": speech.speech_start,
+                                    "speech_end": speech.speech_end}), encoding="utf-8")
+    os.replace(tmp_meta, meta_path)
+    return speech
