@@ -76,7 +76,7 @@ def test_plan_table_and_json(small_project, monkeypatch):
     assert lines[0] == "Kampung KB Uji — Uji, Kota Uji (kota)"
     assert lines[1] == "320x180 @ 30 fps · rules: short"
     row = next(line for line in lines if line.startswith("2 "))
-    assert row.split() == ["2", "dapur", "dashat", "0:01.5", "0:04.5", "0:03.0", "1", "1", "10.9"]
+    assert row.split() == ["2", "dapur", "dashat", "0:01.5", "0:04.5", "0:03.0", "1", "1", "10.9", "0:02.0"]
     assert "total 0:09.0 of 0:10 — 1.0 s left  (270 frames)" in result.output
     data = json.loads(run("plan", "storyboards/uji.yaml", "--json").output)
     assert data["duration"] == 9.0 and data["frames"] == 270 and data["fps"] == "30"

@@ -7,7 +7,10 @@ give each word's start; its end is the last sound before the next word. The resu
 WAV plus a JSON of word timings, keyed by text, voice, rate and engine version, so `plan` and
 `render` measure the real length of the draft's narration before anything is rendered.
 
-espeak-ng keeps global state: one synthesis at a time per process (a lock).
+espeak-ng keeps global state that carries over from one utterance to the next (the same text
+comes out a few samples different after other texts), so each narration is spoken in a fresh child
+process (`python -m kbvideo.speech.voice`): the same text, voice and rate always give the same WAV,
+and the timeline (and its golden tests) does not depend on what was spoken before.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import hashlib
 import json
 import os
 import secrets
+import subprocess
+import sys
 import threading
 import wave
 from dataclasses import asdict
@@ -125,6 +130,46 @@ def synthesize(text: str, rate: int = DEFAULT_RATE) -> tuple[array.array, int, l
     return samples, sample_rate, events
 
 
+def _speak_in_child(text: str, rate: int, wav_path: Path) -> list[tuple[int, int]]:
+    """Speak `text` into `wav_path` in a fresh process; returns the word events."""
+    import kbvideo
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path(kbvideo.__file__).resolve().parent.parent),
+                                                    env.get("PYTHONPATH")) if p)
+    proc = subprocess.run([sys.executable, "-m", "kbvideo.speech.voice"], input=json.dumps(
+        {"text": text, "rate": int(rate), "wav": str(wav_path)}), capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()
+        reason = lines[-1] if lines else f"exit status {proc.returncode}"
+        raise KbError(_("the scratch voice failed: {reason}").format(reason=reason),
+                      _("check the narration text; reinstall kbvideo if this persists"))
+    return [tuple(e) for e in json.loads(proc.stdout)["events"]]
+
+
+def _child_main() -> int:
+    request = json.loads(sys.stdin.read())
+    try:
+        samples, sample_rate, events = synthesize(request["text"], request["rate"])
+    except KbError as exc:
+        print(exc.message, file=sys.stderr)
+        return 3
+    with wave.open(request["wav"], "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(samples.tobytes())
+    print(json.dumps({"events": events}))
+    return 0
+
+
+def _read_wav(path: Path) -> tuple[array.array, int]:
+    with wave.open(str(path)) as f:
+        samples = array.array("h")
+        samples.frombytes(f.readframes(f.getnframes()))
+        return samples, f.getframerate()
+
+
 def _loudness_frames(samples: array.array, sample_rate: int) -> tuple[list[bool], int]:
     """Which 10-ms frames carry sound, and the frame length in samples."""
     import numpy as np
@@ -180,21 +225,21 @@ def scratch_speech(text: str, rate: int, folder: Path) -> Speech:
                           meta["speech_start"], meta["speech_end"])
         except (OSError, ValueError, KeyError, TypeError):
             pass  # a damaged cache entry is made again
-    samples, sample_rate, events = synthesize(text, rate)
+    folder.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_hex(4)
+    tmp_wav = folder / f".{key}-{token}.wav"
+    try:
+        events = _speak_in_child(text, rate, tmp_wav)
+        samples, sample_rate = _read_wav(tmp_wav)
+    except BaseException:
+        tmp_wav.unlink(missing_ok=True)
+        raise
     loud, step = _loudness_frames(samples, sample_rate)
     words = time_words(text, events, loud, step, len(samples), sample_rate)
     sounding = [i for i, flag in enumerate(loud) if flag]
     speech = Speech(str(wav_path), len(samples) / sample_rate, text, voice_label(rate), words,
                     (sounding[0] * step / sample_rate) if sounding else 0.0,
                     ((sounding[-1] + 1) * step / sample_rate) if sounding else 0.0)
-    folder.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_hex(4)
-    tmp_wav = folder / f".{key}-{token}.wav"
-    with wave.open(str(tmp_wav), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(sample_rate)
-        out.writeframes(samples.tobytes())
     os.replace(tmp_wav, wav_path)
     tmp_meta = folder / f".{key}-{token}.json"
     tmp_meta.write_text(json.dumps({"seconds": speech.seconds, "voice": speech.voice,
@@ -202,3 +247,7 @@ def scratch_speech(text: str, rate: int, folder: Path) -> Speech:
                                     "speech_end": speech.speech_end}), encoding="utf-8")
     os.replace(tmp_meta, meta_path)
     return speech
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main())
