@@ -221,7 +221,7 @@ class _Resolver:
         if spec.file is None:  # text only: the scratch voice's cached WAV
             if speech is None:
                 return []
-            source, name, voice = speech.source, _("the scratch voice"), speech.voice
+            source, name, voice = speech.source, _("(scratch voice)"), speech.voice
         else:
             source, name, voice = str(spec.file), spec.file.name, None
         info = self.media.get(source)
