@@ -416,3 +416,21 @@ def test_default_captions_from_narration_and_a_written_list_wins(project, media)
     captions = {t.scene: t.text for t in plan.timeline.texts if t.kind == "caption"}
     assert captions == {"a": "Warga menanam sayur di kebun.", "b": "Ditulis tangan"}
     assert {a.voice for a in plan.timeline.audio} == {"espeak-ng id, 170 wpm"}
+
+
+@pytest.mark.parametrize("segments, expected", [
+    ([(0.0, 3.0), (3.5, 6.5), (7.0, 10.0)], [0.0, 3.5, 7.0]),  # one pause per sentence
+    ([(0.0, 3.0), (3.5, 5.0), (5.25, 6.5), (7.0, 10.0)], [0.0, 3.5, 7.0]),  # a short comma pause is not a sentence
+    ([(0.0, 1.4), (1.6, 3.0), (3.5, 6.5), (7.0, 10.0)], [0.0, 3.5, 7.0]),  # nor one early in the first sentence
+    ([(0.0, 9.0)], [0.0, 3.0, 6.0]),  # said without pauses: shared by letters
+    ([(0.0, 3.0), (3.5, 9.5)], [0.0, 3.5, 6.5]),  # one pause missing: the rest by letters
+])
+def test_sentences_are_placed_at_the_pauses_of_a_recording(segments, expected):
+    from kbvideo.speech.align import align_words
+
+    text = "Satu dua tiga empat lima. Enam tujuh delapan sembilan. Sepuluh sebelas dua belas."
+    words = align_words(text, segments, 10.0)
+    firsts = [w.start for w in words if w.start_char in (0, text.index("Enam"), text.index("Sepuluh"))]
+    assert firsts == pytest.approx(expected, abs=0.35)
+    assert [w.start for w in words] == sorted(w.start for w in words)
+    assert all(any(a <= w.start <= b for a, b in segments) for w in words)  # never inside a pause
