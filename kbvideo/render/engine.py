@@ -347,7 +347,7 @@ class _Render:
                         "-f", "mp4", str(tmp)], what=f"making a proxy of {path}", cancel=self.cancel, children=self.children,
                        cache_dir=str(self.cache_dir))
             self._store(tmp, final)
-        return ClipSource(str(final), (pw, ph), False)
+        return ClipSource(str(final), (pw, ph), False, absolute_times=True)
 
     def clip_source(self, path: str) -> ClipSource:
         facts = self.facts[path]

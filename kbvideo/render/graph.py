@@ -31,6 +31,9 @@ class ClipSource:
     path: str
     display: tuple[int, int] | None  # upright size, None when unknown
     hdr: bool = False
+    # A proxy keeps the original's timestamps (its video may start after 0, where the original's
+    # audio started): seek by absolute timestamp, not from the proxy's own first frame.
+    absolute_times: bool = False
 
 
 class Overlay(Protocol):
@@ -108,7 +111,9 @@ class SegmentGraph:
         pre = max(0, first - PREROLL)
         skip = first - pre
         args = []
-        if pre:
+        if source.absolute_times:
+            args += ["-seek_timestamp", "1", "-ss", seconds(Fraction(pre) / self.fps)]
+        elif pre:  # ffmpeg counts -ss from the file's start (its earliest stream), as players show it
             args += ["-ss", seconds(Fraction(pre) / self.fps)]
         args += ["-t", seconds(Fraction(skip + count + PREROLL + 1) / self.fps), "-i", source.path]
         idx = self.input(*args)
