@@ -126,3 +126,66 @@ def test_trim_keeps_sync_when_streams_start_apart(tmp_path, late):
         flash, beep = flash_and_beep_times(out)
         assert flash == pytest.approx(1.0, abs=1 / 30 + 1e-6), (late, draft, flash)  # 2.0 s in the source, in: 1
         assert beep == pytest.approx(flash, abs=1 / 30), (late, draft, flash, beep)
+
+
+# ------------------------------------------------------------------ 4. a damaged render cache heals itself
+def two_scenes(media) -> Timeline:
+    red = str(media.clip("red.mp4", color="red", seconds=1.2))
+    blue = str(media.clip("blue.mp4", color="blue", seconds=1.2, tone=660))
+    spans = (SceneSpan("a", "other", (), 0, 20), SceneSpan("b", "other", (), 20, 20))
+    shots = (Shot("clip", "a", 0, 20, red), Shot("clip", "b", 20, 20, blue))
+    audio = (AudioItem("clip", red, 0, 20, scene="a"), AudioItem("clip", blue, 20, 20, scene="b"))
+    return Timeline(Fraction(30), 160, 90, 40, spans, shots, (), audio, ())
+
+
+def decoded(path: Path) -> tuple[list, int]:
+    """(mean RGB of every frame, number of audio samples)."""
+    with av.open(str(path)) as container:
+        frames = [f.to_ndarray(format="rgb24").reshape(-1, 3).mean(axis=0) for f in container.decode(video=0)]
+    with av.open(str(path)) as container:
+        samples = sum(f.samples for f in container.decode(audio=0))
+    return frames, samples
+
+
+@pytest.mark.media
+@pytest.mark.parametrize("damage", ["truncate-segment", "flip-bytes-in-segment", "damage-audio", "unsealed-segment"])
+def test_damaged_cache_entry_is_rebuilt_with_a_notice(media, tmp_path, damage):
+    timeline = two_scenes(media)
+    cache = tmp_path / "cache"
+    first = render_timeline(timeline, tmp_path / "first.mp4", profile=PROFILE, cache_dir=cache, check=False)
+    assert first.segments_encoded == 2 and not first.notices
+    segments = sorted((cache / "segments").glob("*.mp4"))
+    audio = next((cache / "audio").glob("*.m4a"))
+    target = audio if damage == "damage-audio" else segments[0]
+    data = bytearray(target.read_bytes())
+    if damage == "truncate-segment":
+        target.write_bytes(data[: len(data) // 3])
+    elif damage == "flip-bytes-in-segment":
+        middle = len(data) // 2
+        data[middle: middle + 64] = bytes(b ^ 0xFF for b in data[middle: middle + 64])
+        target.write_bytes(data)  # same size: only the checksum can tell
+    elif damage == "damage-audio":
+        target.write_bytes(data[:200] + b"\0" * (len(data) - 200))
+    else:
+        target.with_name(target.name + ".sha256").unlink()  # e.g. left by a crash between file and seal
+    heard = []
+    again = render_timeline(timeline, tmp_path / "again.mp4", profile=PROFILE, cache_dir=cache, check=False,
+                            notice=heard.append)
+    assert heard == again.notices and len(heard) == 1 and target.name in heard[0] and "rebuilding" in heard[0]
+    assert again.segments_encoded == (0 if damage == "damage-audio" else 1)
+    frames, samples = decoded(again.path)
+    assert len(frames) == 40 and samples >= 40 * 1600
+    assert all(f[0] > 150 and f[2] < 90 for f in frames[:20]) and all(f[2] > 150 and f[0] < 90 for f in frames[20:])
+    assert np.allclose(frames, decoded(first.path)[0], atol=2)  # the picture the undamaged cache gave
+    third = render_timeline(timeline, tmp_path / "third.mp4", profile=PROFILE, cache_dir=cache, check=False)
+    assert third.segments_encoded == 0 and not third.notices  # healed for good
+
+
+def test_ffmpeg_hint_blames_the_cache_not_the_footage():
+    from kbvideo.render.ffmpeg import _hint
+
+    stderr = ("[in#0 @ 0x1] Error opening input: Invalid data found when processing input\n"
+              "Error opening input file /p/.kbvideo-cache/render/segments/ab.mp4.")
+    assert "cache" in _hint(stderr, 1, "/p/.kbvideo-cache/render") and "phone" not in _hint(stderr, 1, "/p/.kbvideo-cache/render")
+    assert "re-export" in _hint(stderr.replace("/p/.kbvideo-cache/render", "/p/assets"), 1, "/p/.kbvideo-cache/render")
+    assert "size limit" in _hint("", -25) and "size limit" in _hint("av_interleaved_write_frame(): File too large")
