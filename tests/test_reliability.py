@@ -189,3 +189,121 @@ def test_ffmpeg_hint_blames_the_cache_not_the_footage():
     assert "cache" in _hint(stderr, 1, "/p/.kbvideo-cache/render") and "phone" not in _hint(stderr, 1, "/p/.kbvideo-cache/render")
     assert "re-export" in _hint(stderr.replace("/p/.kbvideo-cache/render", "/p/assets"), 1, "/p/.kbvideo-cache/render")
     assert "size limit" in _hint("", -25) and "size limit" in _hint("av_interleaved_write_frame(): File too large")
+
+
+# ------------------------------------------------------------------ 3. runaway work
+def test_timeline_far_past_the_profile_maximum_is_refused_unless_allowed(media, tmp_path):
+    from kbvideo.render.engine import max_render_seconds
+
+    red = str(media.clip("red.mp4", color="red", seconds=1.2))
+    frames = 30 * 3600 * 27_777  # what validate measured for the hostile storyboard: 27,777 hours
+    timeline = Timeline(Fraction(30), 160, 90, frames, (SceneSpan("a", "other", (), 0, frames),),
+                        (Shot("clip", "a", 0, frames, red),), (), (), ())
+    with pytest.raises(UsageError, match="refuses anything over 480 s") as caught:
+        render_timeline(timeline, tmp_path / "out" / "long.mp4", profile=PROFILE, cache_dir=tmp_path / "cache")
+    assert "27777.0 hours" in caught.value.message and "--allow-long" in caught.value.hint
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
+    assert max_render_seconds(PROFILE) == 480.0  # 3:00 allowed → refused past 8:00
+    assert max_render_seconds(None) == 3 * 3600.0
+
+
+def test_not_enough_free_space_is_said_before_any_work(media, tmp_path, monkeypatch):
+    import collections
+
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr("kbvideo.render.engine.shutil.disk_usage", lambda path: usage(10**9, 10**9 - 50_000, 50_000))
+    timeline = two_scenes(media)
+    with pytest.raises(KbError, match="not enough free space") as caught:
+        render_timeline(timeline, tmp_path / "out" / "v.mp4", profile=PROFILE, cache_dir=tmp_path / "cache")
+    assert "0 MB are free" in caught.value.message and caught.value.hint
+    assert list((tmp_path / "out").iterdir()) == []
+    assert not list((tmp_path / "cache").rglob("*.mp4"))
+
+
+def test_a_60000x2_picture_is_fitted_in_bounded_memory(tmp_path):
+    """The blurred fill once scaled this strip to 14,400,000×480 (9.4 GB); now the crop comes first."""
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    strip = tmp_path / "strip.png"
+    Image.new("RGB", (60000, 2), (220, 20, 20)).save(strip)
+    assert strip.stat().st_size < 2000
+    script = ("import resource, sys\nfrom kbvideo.render.stills import fit_picture\n"
+              "for fit in ('contain', 'cover'):\n"
+              "    fit_picture(sys.argv[1], 1920, 1080, fit, 'blur', sys.argv[2] + fit + '.png')\n"
+              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    proc = subprocess.run([sys.executable, "-c", script, str(strip), str(tmp_path / "fit-")], capture_output=True,
+                          text=True, check=True)
+    assert int(proc.stdout.strip()) < 400 * 1024, proc.stdout  # kB: the process stays under 400 MB
+    for fit in ("contain", "cover"):
+        picture = np.asarray(Image.open(tmp_path / f"fit-{fit}.png"))
+        assert picture.shape == (1080, 1920, 3)
+        assert picture[540, 960, 0] > 150 and picture[540, 960, 1] < 80  # the strip's red, in the middle
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_mid_render_leave_nothing(media, tmp_path, signame):
+    import signal
+
+    from kbvideo.proc import Terminated
+
+    sig = getattr(signal, signame)
+    out_dir = tmp_path / "out"
+
+    def progress(done, total, stage):
+        os.kill(os.getpid(), sig)
+
+    with pytest.raises(Terminated) as caught:
+        render_timeline(two_scenes(media), out_dir / "v.mp4", profile=PROFILE, cache_dir=tmp_path / "c",
+                        progress=progress, jobs=1)
+    assert caught.value.signum == sig
+    assert sorted(p.name for p in out_dir.iterdir()) == []
+    assert signal.getsignal(sig) is signal.SIG_DFL
+
+
+# ------------------------------------------------------------------ 6. smaller promises
+@pytest.mark.media
+def test_a_file_size_limit_gets_a_clear_message(media, project):
+    """Under `ulimit -f` ffmpeg dies of SIGXFSZ: the message says so, never "this may be a kbvideo bug"."""
+    import resource
+    import subprocess
+    import sys
+
+    from conftest import copy_into
+
+    copy_into(media.clip("red.mp4", color="red", seconds=1.2), project / "assets", "a.mp4")
+    board = project / "storyboards" / "desa.yaml"
+    board.write_text("kampung:\n  name: Kampung KB Contoh\n  kelurahan: Jenggot\n  kota: Kota Pekalongan\n"
+                     "output:\n  size: 160x90\n  fps: 30\n"
+                     "scenes:\n  - id: a\n    topic: dashat\n    shots:\n      - clip: ../assets/a.mp4\n"
+                     "        duration: 1\n", encoding="utf-8")
+    limit = 200_000  # bytes: the probe cache and the segments fit; the 1 s float mix (384 kB) does not
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    proc = subprocess.run([sys.executable, "-m", "kbvideo", "render", str(board), "--quiet"], capture_output=True,
+                          text=True, preexec_fn=small_files, cwd=project)
+    assert proc.returncode == 1, proc.stderr
+    assert "size limit" in proc.stderr and "kbvideo bug" not in proc.stderr and "Traceback" not in proc.stderr
+    assert not (project / "out" / "desa.mp4").exists() and not list((project / "out").glob(".kbvideo-render-*"))
+
+
+def test_render_allow_outside_and_text_problems_exit_like_validate(media, project, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("elsewhere")
+    copy = outside / "a.mp4"
+    copy.write_bytes(media.clip("red.mp4", color="red", seconds=1.2).read_bytes())
+    board = project / "storyboards" / "desa.yaml"
+    board.write_text("kampung:\n  name: Kampung KB Contoh\n  kelurahan: Jenggot\n  kota: Kota Pekalongan\n"
+                     "output:\n  size: 160x90\n  fps: 30\n"
+                     f"scenes:\n  - id: a\n    topic: dashat\n    shots:\n      - clip: {copy}\n        duration: 1\n"
+                     "    captions:\n      - {text: \"Kampung \u6f22\", at: 0.1, duration: 0.8}\n", encoding="utf-8")
+    refused = CliRunner().invoke(main, ["render", str(board), "--quiet"])
+    assert refused.exit_code == 2 and "--allow-outside" in refused.output, refused.output
+    validate = CliRunner().invoke(main, ["validate", str(board), "--allow-outside"])
+    render = CliRunner().invoke(main, ["render", str(board), "--quiet", "--allow-outside"])
+    assert validate.exit_code == render.exit_code == 1, (validate.output, render.output)
+    assert "U+6F22" in render.output and "Traceback" not in render.output
+    assert not (project / "out" / "desa.mp4").exists()
