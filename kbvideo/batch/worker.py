@@ -29,6 +29,10 @@ from kbvideo.batch.cachekey import write_key
 from kbvideo.errors import KbError
 
 DEFAULT_RENDERER = "kbvideo.render:render_timeline"
+# Sent by the kernel when the process that started the worker dies (kbvideo.proc lifeline). A signal
+# of its own, because getppid() cannot tell: while a killed batch's threads exit one by one, the
+# worker is first handed to a sibling thread of the same dying process.
+PARENT_GONE = signal.SIGUSR1
 
 
 def load_callable(spec: str) -> Callable[..., Any]:
@@ -133,10 +137,10 @@ def run_job(job: dict[str, Any], register: Callable[[subprocess.Popen | None], N
     with open(log, "a", encoding="utf-8") as handle:
         handle.write(f"== {time.strftime('%Y-%m-%d %H:%M:%S')} {job['village']} → {job['output']}\n")
         handle.flush()
-        # The village dies with whoever runs it (the batch, or a Dask worker): SIGTERM, so that it
-        # kills its own ffmpeg and removes its temp files first (kbvideo.proc).
+        # The village dies with whoever runs it (the batch, or a Dask worker), after it has killed
+        # its own ffmpeg and removed its temp files (kbvideo.proc).
         proc = processes.popen([sys.executable, "-m", "kbvideo.batch.worker", str(job_file)],
-                               death_signal=signal.SIGTERM, stdin=subprocess.DEVNULL, stdout=handle,
+                               death_signal=PARENT_GONE, stdin=subprocess.DEVNULL, stdout=handle,
                                stderr=subprocess.STDOUT, env=env, cwd=str(work_dir))
         if register:
             register(proc)
@@ -159,12 +163,12 @@ def main(argv: list[str]) -> int:
     job_file = Path(argv[0])
     parent = os.getppid()
     try:
-        with processes.on_signals():  # SIGTERM (the batch stops, or died) / SIGHUP: clean up, then go
+        with processes.on_signals((*processes.STOP_SIGNALS, PARENT_GONE)):  # the batch stops us, or died
             job = json.loads(job_file.read_text(encoding="utf-8"))
             result = execute_job(job)
     except processes.Terminated as exc:
         print(f"stopped by signal {exc.signum}", file=sys.stderr)
-        if os.getppid() != parent:  # the batch is gone: nobody will read a result or remove our folder
+        if exc.signum == PARENT_GONE or os.getppid() != parent:  # nobody will read a result or remove our folder
             work_dir = job_file.parent
             shutil.rmtree(work_dir, ignore_errors=True)
             try:
