@@ -92,7 +92,10 @@ def execute_job(job: dict[str, Any]) -> dict[str, Any]:
         timeline = from_dict(job["timeline"])
         profile = load_profile(job["rules"])
         render = load_callable(job.get("renderer") or DEFAULT_RENDERER)
-        extra = {"protect": job["protect"]} if job.get("protect") and not job.get("renderer") else {}
+        extra = {}
+        if not job.get("renderer"):  # kbvideo's own renderer: guard the inputs, log its notices
+            extra = {"protect": job.get("protect") or (),
+                     "notice": lambda message: print(f"notice: {message}", file=sys.stderr, flush=True)}
         result = render(timeline, output, profile=profile, draft=job["draft"], jobs=job.get("render_jobs"),
                         work_dir=work_dir, progress=progress, cache_dir=job.get("cache_dir"), check=False, **extra)
         progress.write(1, 1, "checking")

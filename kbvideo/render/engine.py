@@ -375,7 +375,7 @@ class _Render:
             if not self._intact(final, _("motion graphic")):
                 tmp = self.temp / f"motion-{key}.mp4"
                 made = render_motion_shot(dataclasses.replace(shot, start=0), t.width, t.height, t.fps, tmp,
-                                          draft=self.draft)
+                                          draft=self.draft, cancel=self.cancel)
                 self._store(Path(made), final)
             return "video", final
 
