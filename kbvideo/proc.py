@@ -18,7 +18,7 @@ through `popen()`:
 other end only this process holds). `on_signals()` turns SIGTERM and SIGHUP into `Terminated`
 (a KeyboardInterrupt), so `finally:` blocks run and temp files are removed.
 
-This module is low-level: it imports nothing from kbvideo but `i18n`.
+This module is low-level: it imports nothing from kbvideo.
 """
 
 from __future__ import annotations
