@@ -27,6 +27,7 @@ from typing import Any, Callable
 from kbvideo import proc as processes
 from kbvideo.batch.cachekey import write_key
 from kbvideo.errors import KbError
+from kbvideo.i18n import _
 
 DEFAULT_RENDERER = "kbvideo.render:render_timeline"
 # Sent by the kernel when the process that started the worker dies (kbvideo.proc lifeline). A signal
@@ -95,7 +96,8 @@ def execute_job(job: dict[str, Any]) -> dict[str, Any]:
         extra = {}
         if not job.get("renderer"):  # kbvideo's own renderer: guard the inputs, log its notices
             extra = {"protect": job.get("protect") or (),
-                     "notice": lambda message: print(f"notice: {message}", file=sys.stderr, flush=True)}
+                     "notice": lambda message: print(_("notice: {message}").format(message=message), file=sys.stderr,
+                                                     flush=True)}
         result = render(timeline, output, profile=profile, draft=job["draft"], jobs=job.get("render_jobs"),
                         work_dir=work_dir, progress=progress, cache_dir=job.get("cache_dir"), check=False, **extra)
         progress.write(1, 1, "checking")
@@ -170,7 +172,8 @@ def main(argv: list[str]) -> int:
             job = json.loads(job_file.read_text(encoding="utf-8"))
             result = execute_job(job)
     except processes.Terminated as exc:
-        print(f"stopped by signal {exc.signum}", file=sys.stderr)
+        stopped = _("stopped by signal {number}").format(number=exc.signum)
+        print(stopped, file=sys.stderr)
         if exc.signum == PARENT_GONE or os.getppid() != parent:  # nobody will read a result or remove our folder
             work_dir = job_file.parent
             shutil.rmtree(work_dir, ignore_errors=True)
@@ -179,7 +182,7 @@ def main(argv: list[str]) -> int:
             except OSError:
                 pass
             return 128 + exc.signum
-        result = {"status": "failed", "error": f"stopped by signal {exc.signum}"}
+        result = {"status": "failed", "error": stopped}
     tmp = job_file.with_name("result.json.tmp")
     tmp.write_text(json.dumps(result, ensure_ascii=False, default=str), encoding="utf-8")
     os.replace(tmp, job_file.with_name("result.json"))
