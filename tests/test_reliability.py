@@ -4,6 +4,7 @@ with their parent) is in test_processes.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -199,11 +200,15 @@ def test_timeline_far_past_the_profile_maximum_is_refused_unless_allowed(media, 
     frames = 30 * 3600 * 27_777  # what validate measured for the hostile storyboard: 27,777 hours
     timeline = Timeline(Fraction(30), 160, 90, frames, (SceneSpan("a", "other", (), 0, frames),),
                         (Shot("clip", "a", 0, frames, red),), (), (), ())
-    with pytest.raises(UsageError, match="refuses anything over 480 s") as caught:
+    with pytest.raises(UsageError, match="may last 3:00, and render refuses anything over 8:00") as caught:
         render_timeline(timeline, tmp_path / "out" / "long.mp4", profile=PROFILE, cache_dir=tmp_path / "cache")
     assert "27777.0 hours" in caught.value.message and "--allow-long" in caught.value.hint
     assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
     assert max_render_seconds(PROFILE) == 480.0  # 3:00 allowed → refused past 8:00
+    nine = dataclasses.replace(timeline, duration=30 * 540, scenes=(SceneSpan("a", "other", (), 0, 30 * 540),),
+                               shots=(Shot("clip", "a", 0, 30 * 540, red),))
+    with pytest.raises(UsageError, match="lasts 9:00.0"):
+        render_timeline(nine, tmp_path / "out" / "nine.mp4", profile=PROFILE, cache_dir=tmp_path / "cache")
     assert max_render_seconds(None) == 3 * 3600.0
 
 

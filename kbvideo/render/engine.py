@@ -48,6 +48,7 @@ from kbvideo.render.motion import render_motion_shot
 from kbvideo.render.sidecars import write_srt, write_vtt
 from kbvideo.render.stills import fit_picture
 from kbvideo.rules.findings import Finding
+from kbvideo.timecode import format_seconds
 from kbvideo.timeline.model import Timeline
 
 TEMP_PREFIX = ".kbvideo-render-"
@@ -238,11 +239,12 @@ class _Render:
             raise UsageError("the timeline is empty: nothing to render")
         limit = max_render_seconds(self.profile)
         if not self.allow_long and t.duration_seconds > limit:
+            length = (_("{hours:.1f} hours").format(hours=t.duration_seconds / 3600) if t.duration_seconds >= 3600
+                      else format_seconds(t.duration_seconds))
             raise UsageError(
-                _("the timeline lasts {hours:.1f} hours ({seconds:.0f} s); a profile video may last {maximum:.0f} s, "
-                  "and render refuses anything over {limit:.0f} s").format(
-                    hours=t.duration_seconds / 3600, seconds=t.duration_seconds,
-                    maximum=getattr(self.profile, "duration_max", None) or limit, limit=limit),
+                _("the timeline lasts {length}; a profile video may last {maximum}, and render refuses anything "
+                  "over {limit}").format(length=length, limit=format_seconds(limit, 0),
+                                         maximum=format_seconds(getattr(self.profile, "duration_max", None) or limit, 0)),
                 _("check the durations in the storyboard (kbvideo plan shows each scene); to render it anyway, "
                   "use --allow-long"))
         inputs = list(t.media_paths())
