@@ -312,3 +312,29 @@ def test_render_allow_outside_and_text_problems_exit_like_validate(media, projec
     assert validate.exit_code == render.exit_code == 1, (validate.output, render.output)
     assert "U+6F22" in render.output and "Traceback" not in render.output
     assert not (project / "out" / "desa.mp4").exists()
+
+
+def test_render_allow_long_reaches_the_renderer(media, project, monkeypatch):
+    """The CLI refuses a 10-minute storyboard (exit 2, hint names --allow-long); with it, the render starts."""
+    from conftest import copy_into
+
+    copy_into(media.clip("red.mp4", color="red", seconds=1.2), project / "assets", "a.mp4")
+    board = project / "storyboards" / "desa.yaml"
+    board.write_text("kampung:\n  name: Kampung KB Contoh\n  kelurahan: Jenggot\n  kota: Kota Pekalongan\n"
+                     "output:\n  size: 160x90\n  fps: 30\n"
+                     "scenes:\n  - id: a\n    topic: dashat\n    shots:\n      - still: ../assets/a.png\n"
+                     "        duration: 600\n", encoding="utf-8")
+    from PIL import Image
+
+    Image.new("RGB", (32, 18), (200, 0, 0)).save(project / "assets" / "a.png")
+    refused = CliRunner().invoke(main, ["render", str(board), "--quiet"])
+    assert refused.exit_code == 2 and "--allow-long" in refused.output, refused.output
+    seen = {}
+
+    def fake_render(timeline, out, **kw):
+        seen.update(kw)
+        raise KbError("stop here")
+
+    monkeypatch.setattr("kbvideo.render.render_timeline", fake_render)
+    allowed = CliRunner().invoke(main, ["render", str(board), "--quiet", "--allow-long"])
+    assert seen["allow_long"] is True and str(board.resolve()) in map(str, seen["protect"]), allowed.output
