@@ -17,7 +17,8 @@ PACKAGE = Path(kbvideo.__file__).parent
 
 # Lowest first. Parts on one line share a rank and may not import each other.
 LAYERS = [
-    ("errors", "i18n", "timecode", "fsutil", "proc", "vocab"),
+    ("errors", "i18n", "timecode", "vocab"),
+    ("fsutil", "proc"),  # file and process helpers: they raise errors and speak through i18n
     ("storyboard",),
     ("media", "speech"),
     ("timeline",),

@@ -19,6 +19,7 @@ import hashlib
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -27,12 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
-from kbvideo.batch.cachekey import FileHasher, changed_parts, combine, key_components, read_key
+from kbvideo import proc as processes
+from kbvideo.batch.cachekey import FileHasher, changed_parts, combine, key_components, key_path, read_key
 from kbvideo.batch.report import BatchReport, LiveDisplay, VillageResult
 from kbvideo.batch.roster import RosterRow, TemplateCache, load_roster, parse_row
 from kbvideo.storyboard.template import template_chain
 from kbvideo.batch.worker import read_progress, run_job
 from kbvideo.errors import KbError, SpecError, UsageError
+from kbvideo.fsutil import InputGuard
 
 WORK_DIR_NAME = ".kbvideo-batch"
 LOG_DIR_NAME = "logs"
@@ -158,6 +161,17 @@ def prepare(village: Village, options: BatchOptions, outdir: Path, hasher: FileH
     output = outdir / f"{village.slug}{'.draft' if options.draft else ''}.mp4"
     result.output = str(output)
     result.log = str(outdir / LOG_DIR_NAME / f"{village.slug}.log")
+    protect = [str(p) for p in texts] + ([str(Path(options.rules).resolve())] if options.rules and
+                                        Path(options.rules).is_file() else [])
+    try:  # the renderer guards the video and its sidecars; the key file and the log are written here
+        from kbvideo.render.engine import output_paths
+
+        InputGuard([*plan.timeline.media_paths(), *protect]).check_all(
+            [*output_paths(output).values(), key_path(output), Path(result.log)])
+    except UsageError as exc:
+        result.status, result.error = "invalid", exc.format()
+        result.seconds = time.monotonic() - started
+        return prepared
     try:
         assets = {path: hasher.hash(path) for path in plan.timeline.media_paths()}
     except OSError as exc:
@@ -183,7 +197,7 @@ def prepare(village: Village, options: BatchOptions, outdir: Path, hasher: FileH
         "village": result.village, "slug": village.slug, "timeline": timeline, "rules": _rules_argument(options, plan),
         "output": str(output), "draft": options.draft, "work_dir": str(work_dir), "log": result.log,
         "cache_dir": str(cache_dir(plan.project_root) / "render"), "renderer": options.renderer,
-        "render_jobs": options.render_jobs, "key": key, "components": components,
+        "render_jobs": options.render_jobs, "key": key, "components": components, "protect": protect,
         "plan_findings": [f.to_dict() for f in plan.findings if f.severity in ("error", "warning")],
     }
     result.seconds = time.monotonic() - started
@@ -232,12 +246,12 @@ class LocalExecutor:
         with self.lock:
             procs = list(self.procs.values())
         for proc in procs:
-            proc.terminate()  # the renderer removes its temp files on SIGTERM
+            processes.kill_group(proc, signal.SIGTERM)  # the renderer kills its ffmpeg, removes its temp files
         for proc in procs:
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                processes.kill_group(proc)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -288,7 +302,15 @@ def run_batch(villages: Sequence[Village], options: BatchOptions, *, stream: Tex
             work_dir = Path(item.job["work_dir"])
             shutil.rmtree(work_dir, ignore_errors=True)
             work_dir.mkdir(parents=True, exist_ok=True)
-        _execute(todo, executor, display)
+        try:
+            _execute(todo, executor, display)
+        finally:  # also when stopped (Ctrl-C, SIGTERM, SIGHUP): no village's temp folder stays
+            for item in todo.values():
+                shutil.rmtree(item.job["work_dir"], ignore_errors=True)
+            try:
+                (outdir / WORK_DIR_NAME).rmdir()
+            except OSError:
+                pass
 
     display.close()
     report = BatchReport([item.result for item in prepared], str(outdir), options.draft, jobs, options.scheduler,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from kbvideo import proc as processes
 from kbvideo.batch.roster import slugify
 from kbvideo.storyboard.template import load_storyboard_node, placeholders_in
 from kbvideo.errors import UsageError
@@ -114,10 +115,16 @@ def make_placeholder(path: Path, kind: str, seconds: float) -> None:
         image.save(target, format="JPEG" if target.suffix.lower() in (".jpg", ".jpeg") else "PNG")
 
     def ffmpeg(*args: str) -> None:
-        proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise UsageError(f"could not make the placeholder {path}: {proc.stderr.strip()[-300:]}")
+        child = processes.popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            _out, stderr = child.communicate()
+        except BaseException:
+            processes.kill_group(child)
+            child.wait()
+            raise
+        if child.returncode != 0:
+            raise UsageError(f"could not make the placeholder {path}: {stderr.strip()[-300:]}")
 
     if kind == "image" or path.suffix.lower() in IMAGE_EXT:
         picture(tmp.with_suffix(path.suffix), (1280, 720))

@@ -15,6 +15,8 @@ import importlib
 import importlib.util
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -22,10 +24,16 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
+from kbvideo import proc as processes
 from kbvideo.batch.cachekey import write_key
 from kbvideo.errors import KbError
+from kbvideo.i18n import _
 
 DEFAULT_RENDERER = "kbvideo.render:render_timeline"
+# Sent by the kernel when the process that started the worker dies (kbvideo.proc lifeline). A signal
+# of its own, because getppid() cannot tell: while a killed batch's threads exit one by one, the
+# worker is first handed to a sibling thread of the same dying process.
+PARENT_GONE = signal.SIGUSR1
 
 
 def load_callable(spec: str) -> Callable[..., Any]:
@@ -85,8 +93,13 @@ def execute_job(job: dict[str, Any]) -> dict[str, Any]:
         timeline = from_dict(job["timeline"])
         profile = load_profile(job["rules"])
         render = load_callable(job.get("renderer") or DEFAULT_RENDERER)
+        extra = {}
+        if not job.get("renderer"):  # kbvideo's own renderer: guard the inputs, log its notices
+            extra = {"protect": job.get("protect") or (),
+                     "notice": lambda message: print(_("notice: {message}").format(message=message), file=sys.stderr,
+                                                     flush=True)}
         result = render(timeline, output, profile=profile, draft=job["draft"], jobs=job.get("render_jobs"),
-                        work_dir=work_dir, progress=progress, cache_dir=job.get("cache_dir"), check=False)
+                        work_dir=work_dir, progress=progress, cache_dir=job.get("cache_dir"), check=False, **extra)
         progress.write(1, 1, "checking")
         report = check_file(output, profile_for_output(profile, timeline, job["draft"]), quick=job["draft"])
         plan_findings = [Finding(f["rule"], f["severity"], f["message"], {}, f.get("where"))
@@ -129,8 +142,11 @@ def run_job(job: dict[str, Any], register: Callable[[subprocess.Popen | None], N
     with open(log, "a", encoding="utf-8") as handle:
         handle.write(f"== {time.strftime('%Y-%m-%d %H:%M:%S')} {job['village']} → {job['output']}\n")
         handle.flush()
-        proc = subprocess.Popen([sys.executable, "-m", "kbvideo.batch.worker", str(job_file)], stdin=subprocess.DEVNULL,
-                                stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=str(work_dir))
+        # The village dies with whoever runs it (the batch, or a Dask worker), after it has killed
+        # its own ffmpeg and removed its temp files (kbvideo.proc).
+        proc = processes.popen([sys.executable, "-m", "kbvideo.batch.worker", str(job_file)],
+                               death_signal=PARENT_GONE, stdin=subprocess.DEVNULL, stdout=handle,
+                               stderr=subprocess.STDOUT, env=env, cwd=str(work_dir))
         if register:
             register(proc)
         try:
@@ -150,8 +166,23 @@ def run_job(job: dict[str, Any], register: Callable[[subprocess.Popen | None], N
 
 def main(argv: list[str]) -> int:
     job_file = Path(argv[0])
-    job = json.loads(job_file.read_text(encoding="utf-8"))
-    result = execute_job(job)
+    parent = os.getppid()
+    try:
+        with processes.on_signals((*processes.STOP_SIGNALS, PARENT_GONE)):  # the batch stops us, or died
+            job = json.loads(job_file.read_text(encoding="utf-8"))
+            result = execute_job(job)
+    except processes.Terminated as exc:
+        stopped = _("stopped by signal {number}").format(number=exc.signum)
+        print(stopped, file=sys.stderr)
+        if exc.signum == PARENT_GONE or os.getppid() != parent:  # nobody will read a result or remove our folder
+            work_dir = job_file.parent
+            shutil.rmtree(work_dir, ignore_errors=True)
+            try:
+                work_dir.parent.rmdir()  # .kbvideo-batch, when it was the last village
+            except OSError:
+                pass
+            return 128 + exc.signum
+        result = {"status": "failed", "error": stopped}
     tmp = job_file.with_name("result.json.tmp")
     tmp.write_text(json.dumps(result, ensure_ascii=False, default=str), encoding="utf-8")
     os.replace(tmp, job_file.with_name("result.json"))

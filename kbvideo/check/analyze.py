@@ -25,6 +25,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
+from kbvideo import proc as processes
 from kbvideo.errors import MediaError
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
 from kbvideo.media.probe import MediaInfo
@@ -279,7 +280,8 @@ def analyze_file(path: str | Path, info: MediaInfo, settings: AnalysisSettings |
     if not want_video and not want_audio:
         return Analysis(video_decoded=False, audio_decoded=False)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="kbvideo-check-") as tmp:
+    with processes.on_signals(), tempfile.TemporaryDirectory(prefix="kbvideo-check-") as tmp, \
+            processes.Lifeline([tmp]):  # SIGTERM/SIGHUP unwind through here; after a SIGKILL the helper removes tmp
         video_stats, audio_stats = Path(tmp) / "video.txt", Path(tmp) / "audio.txt"
         argv = build_command(path, info, settings, quick=quick, video_stats=video_stats, audio_stats=audio_stats)
         total = info.duration
@@ -334,9 +336,10 @@ def _finite(value: float | None) -> float | None:
 def _run(argv: list[str], total: float | None, progress: Progress | None) -> tuple[int, str]:
     """Run ffmpeg, draining stderr on a thread and reading -progress lines from stdout.
 
-    The child is killed if anything (Ctrl-C included) interrupts the wait.
+    The child is killed if anything (Ctrl-C, SIGTERM, SIGHUP) interrupts the wait, and by the kernel if
+    this process dies (kbvideo.proc lifeline).
     """
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = processes.popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     chunks: list[bytes] = []
     drain = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stderr.read(65536), b"")), daemon=True)
     drain.start()
@@ -350,7 +353,7 @@ def _run(argv: list[str], total: float | None, progress: Progress | None) -> tup
         code = proc.wait()
         drain.join()
     except BaseException:
-        proc.kill()
+        processes.kill_group(proc)
         proc.wait()
         drain.join(timeout=5)
         raise

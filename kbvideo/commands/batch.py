@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from kbvideo.errors import UsageError
+from kbvideo.i18n import _
 
 
 @click.command("batch")
@@ -62,7 +63,19 @@ def batch(ctx: click.Context, storyboards: tuple[Path, ...], roster: Path | None
         load_profile(rules)  # a wrong --rules is a usage error before any village is read
     options = BatchOptions(outdir=outdir, draft=draft, jobs=jobs, scheduler=scheduler, force=force, rules=rules,
                            root=root, allow_outside=allow_outside)
-    report = run_batch(villages, options, stream=None if quiet else sys.stderr, tty=sys.stderr.isatty())
+    from kbvideo import proc as processes
+    from kbvideo.fsutil import InputGuard
+
+    if json_path is not None and str(json_path) != "-":
+        InputGuard([*storyboards, roster]).check(json_path)  # before the work, not after it
+
+    try:
+        with processes.on_signals():  # SIGTERM / SIGHUP stop every village (workers and their ffmpeg) cleanly
+            report = run_batch(villages, options, stream=None if quiet else sys.stderr, tty=sys.stderr.isatty())
+    except processes.Terminated as exc:
+        click.echo(_("batch stopped by signal {number}: the villages still rendering were stopped, "
+                     "finished ones are kept").format(number=exc.signum), err=True)
+        ctx.exit(128 + exc.signum)
     for result in report.results:
         if result.status == "invalid":
             click.echo(f"{result.source}: {result.village}: INVALID (skipped)", err=True)
@@ -85,8 +98,12 @@ def batch(ctx: click.Context, storyboards: tuple[Path, ...], roster: Path | None
         if str(json_path) == "-":
             click.echo(text)
         else:
+            from kbvideo.fsutil import InputGuard, replace_into
+
             json_path.parent.mkdir(parents=True, exist_ok=True)
-            json_path.write_text(text + "\n", encoding="utf-8")
+            tmp = json_path.with_name(f".{json_path.name}.tmp")
+            tmp.write_text(text + "\n", encoding="utf-8")
+            replace_into(tmp, json_path, InputGuard([*storyboards, roster]))
     ctx.exit(report.return_code)
 
 

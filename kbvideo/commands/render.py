@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from kbvideo.i18n import _
 from kbvideo.rules.findings import verdict
 
 
@@ -50,6 +51,7 @@ class ProgressPrinter:
         if self.drawn and not self.quiet:
             self.stream.write("\n")
             self.stream.flush()
+            self.drawn = False  # the next bar starts on a fresh line
 
 
 def _clock(seconds: float) -> str:
@@ -66,19 +68,39 @@ def _clock(seconds: float) -> str:
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--rules", default=None, help="Rules profile name or YAML file (default: the storyboard's).")
 @click.option("--no-proxies", is_flag=True, help="Drafts decode the original sources instead of low-res proxies.")
+@click.option("--allow-outside", is_flag=True, help="Allow asset paths outside the project folder.")
+@click.option("--allow-long", is_flag=True,
+              help="Render even a timeline far longer than the rules allow (by default render refuses anything "
+                   "over twice the profile's maximum, or the maximum + 5 minutes).")
 def render(storyboard: Path, output: Path | None, draft: bool, jobs: int | None, quiet: bool, rules: str | None,
-           no_proxies: bool) -> None:
-    """Render STORYBOARD to a contest-ready MP4 with captions, poster and a JSON report beside it."""
-    from kbvideo.pipeline import cache_dir, plan_storyboard
-    from kbvideo.render import render_timeline
+           no_proxies: bool, allow_outside: bool, allow_long: bool) -> None:
+    """Render STORYBOARD to a contest-ready MP4 with captions, poster and a JSON report beside it.
 
-    plan = plan_storyboard(storyboard, rules=rules)
+    No file it writes (video, poster, .srt, .vtt, .render.json) may be one of the storyboard's inputs.
+    """
+    from kbvideo.pipeline import cache_dir, plan_storyboard, storyboard_rules
+    from kbvideo.proc import Terminated
+    from kbvideo.render import render_timeline
+    from kbvideo.storyboard.template import template_chain
+
+    plan = plan_storyboard(storyboard, rules=rules, allow_outside=allow_outside)
     out = output or plan.project_root / "out" / f"{storyboard.stem}{'.draft' if draft else ''}.mp4"
+    protect = [*template_chain(storyboard), rules, storyboard_rules(plan.board)]
+    protect = [p for p in protect if p and Path(p).is_file()]
     printer = ProgressPrinter(sys.stderr, tty=sys.stderr.isatty(), quiet=quiet)
+
+    def notice(message: str) -> None:
+        printer.close()
+        click.echo(_("notice: {message}").format(message=message), err=True)
+
     try:
         result = render_timeline(plan.timeline, out, profile=plan.profile, draft=draft, jobs=jobs, progress=printer,
                                  cache_dir=cache_dir(plan.project_root) / "render", media=plan.media,
-                                 proxies=not no_proxies)
+                                 proxies=not no_proxies, protect=protect, allow_long=allow_long, notice=notice)
+    except Terminated as exc:  # cleaned up already; the conventional 128 + signal number
+        printer.close()
+        click.echo(_("render stopped by signal {number}: nothing was written").format(number=exc.signum), err=True)
+        raise SystemExit(128 + exc.signum) from None
     finally:
         printer.close()
     findings = list(plan.findings) + list(result.findings)

@@ -1,7 +1,9 @@
 """The whole timeline's sound, mixed once (never per segment), then loudness-normalised.
 
 Each AudioItem is decoded from the start of its source, resampled to 48 kHz stereo (mono is spread
-to both channels at full level), cut by sample numbers (`atrim`), restamped (`asetpts=N/SR/TB`),
+to both channels at full level) and placed on the source's clock (`first_pts=0`: an audio stream that
+starts 0.5 s after the video, as phone and edited files do, gets 0.5 s of silence before it, so a
+trim cuts sound and picture at the same moment), cut by sample numbers (`atrim`), restamped (`asetpts=N/SR/TB`),
 padded to its exact length, given its volume, fades (10 ms at plain cuts, the transition's length
 across a crossfade) and, for a ducking music bed, a volume envelope computed from the narration
 items (deterministic, no sidechain), then delayed to its start in samples. `amix` takes its timing
@@ -90,7 +92,7 @@ def mix_command(timeline: Timeline, facts: Callable[[str], AudioFacts]) -> tuple
         chain = f"[{n}:a:0]"
         if info.channels == 1:
             chain += "pan=stereo|c0=c0|c1=c0,"
-        chain += (f"aresample={RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
+        chain += (f"aresample={RATE}:async=1:first_pts=0,aformat=sample_fmts=fltp:channel_layouts=stereo,"
                   f"atrim=start_sample={first}:end_sample={first + length},asetpts=N/SR/TB,"
                   f"apad=whole_len={length},atrim=end_sample={length},volume={item.volume:.4f}")
         duck = duck_expression(item, timeline) if item.duck else None

@@ -2,9 +2,17 @@
 
 Files: everything is made in a per-render temp folder beside the target
 (`.kbvideo-render-<pid>-<token>/`); the finished MP4 and its sidecars are moved into place with
-os.replace at the end. On any error, Ctrl-C or SIGTERM the children are killed and the folder is
-removed; a folder left by a SIGKILLed render is removed by the next render in that folder.
-Persistent cache (`cache_dir`): encoded segments, the normalised audio, proxies, motion shots.
+os.replace at the end, each through the input guard (kbvideo.fsutil): no file the render writes may
+be one of its inputs. On any error, Ctrl-C, SIGTERM or SIGHUP the children are killed and the folder
+is removed; after a SIGKILL the children die with the render (kbvideo.proc) and a lifeline helper
+removes the folder.
+
+Before any work: a timeline far longer than the profile allows is refused (unless `allow_long`),
+and the free space beside the output and in the cache is compared with an estimate of the need.
+
+Persistent cache (`cache_dir`): encoded segments, the normalised audio, proxies, motion shots. Each
+entry has a `.sha256` seal (size and digest) written when it is stored and checked before it is
+used; a damaged or unsealed entry is rebuilt, with a notice.
 """
 
 from __future__ import annotations
@@ -16,7 +24,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -25,8 +32,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
 
+from kbvideo import proc as processes
 from kbvideo.check import check_file
-from kbvideo.errors import MediaError, RenderError, SpecError, UsageError
+from kbvideo.errors import KbError, MediaError, RenderError, SpecError, UsageError
+from kbvideo.fsutil import InputGuard, disk_error, replace_into
+from kbvideo.i18n import _
 from kbvideo.media.probe import probe
 from kbvideo.render import ffmpeg
 from kbvideo.render.audio import AudioFacts, render_audio
@@ -39,12 +49,20 @@ from kbvideo.render.sidecars import write_srt, write_vtt
 from kbvideo.render.stills import fit_picture
 from kbvideo.rules.findings import Finding
 from kbvideo.rules.narration import scratch_findings, scratch_items
+from kbvideo.timecode import format_seconds
 from kbvideo.timeline.model import Timeline
 
 TEMP_PREFIX = ".kbvideo-render-"
 DRAFT_HEIGHT = 480
 DEFAULT_JOBS = 2
+LONG_FACTOR = 2  # refuse (unless allowed) timelines longer than this many times the profile's maximum ...
+LONG_MARGIN = 300.0  # ... and than the maximum + this many seconds
+NO_PROFILE_MAX = 3 * 3600.0  # without a profile maximum: three hours
+BITS_PER_PIXEL = 0.15  # generous size estimate of encoded video (the sample's 1080p master: ~0.06)
+SPACE_MARGIN = 32 * 1024 * 1024
+SEAL_SUFFIX = ".sha256"
 Progress = Callable[[int, int, str], None]  # (frames done, frames to encode, stage)
+Notice = Callable[[str], None]
 
 
 @dataclass(slots=True)
@@ -58,14 +76,51 @@ class RenderResult:
     findings: list[Finding]
     timings: dict[str, float]
     segments: list[dict[str, Any]] = field(default_factory=list)  # name, frames, key, cached
+    notices: list[str] = field(default_factory=list)  # e.g. damaged cache entries that were rebuilt
 
     @property
     def segments_encoded(self) -> int:
         return sum(1 for s in self.segments if not s["cached"])
 
 
-class _Terminated(BaseException):
-    """SIGTERM during a render: unwinds like Ctrl-C so temp files are removed."""
+class UndrawableTextError(SpecError):
+    """Text the fonts cannot draw or that cannot fit: the same findings `validate` reports, and like
+    there, a violated rule (exit 1) rather than a broken storyboard."""
+
+    exit_code = 1
+
+
+def max_render_seconds(profile) -> float:
+    """The longest timeline `render` starts without `allow_long`: far past what a profile accepts."""
+    limit = getattr(profile, "duration_max", None) if profile is not None else None
+    if not limit:
+        return NO_PROFILE_MAX
+    return max(limit * LONG_FACTOR, limit + LONG_MARGIN)
+
+
+def output_paths(out_path: Path) -> dict[str, Path]:
+    """Every file a render writes beside its output (the video last)."""
+    stem = out_path.with_suffix("")
+    return {"poster": Path(f"{stem}.jpg"), "srt": Path(f"{stem}.srt"), "vtt": Path(f"{stem}.vtt"),
+            "report": Path(f"{stem}.render.json"), "video": out_path}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _seal_path(path: Path) -> Path:
+    return path.with_name(path.name + SEAL_SUFFIX)
+
+
+def _human_bytes(count: float) -> str:
+    if count >= 1e9:
+        return f"{count / 1e9:.1f} GB"
+    return f"{count / 1e6:.0f} MB"
 
 
 @functools.lru_cache(maxsize=None)
@@ -93,13 +148,6 @@ def profile_for_output(profile, timeline: Timeline, draft: bool):
         return profile
     width, height = draft_size(timeline.width, timeline.height)
     return dataclasses.replace(profile, width=width, height=height)
-
-
-def _same_file(a: str | Path, b: str | Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def _clean_stale(folder: Path) -> None:
@@ -147,8 +195,14 @@ def _safe_list_line(path: Path) -> str:
 class _Render:
     def __init__(self, timeline: Timeline, out_path: Path, *, profile, draft: bool, jobs: int | None,
                  work_dir: Path | None, progress: Progress | None, cache_dir: Path | None,
-                 media: dict | None, proxies: bool, check: bool):
+                 media: dict | None, proxies: bool, check: bool, protect=(), allow_long: bool = False,
+                 notice: Notice | None = None):
         self.source_timeline = timeline
+        self.protect = [os.fspath(p) for p in protect if p]
+        self.allow_long = allow_long
+        self.notice_hook = notice
+        self.notices: list[str] = []
+        self.verified: dict[Path, bool] = {}
         self.out_path = out_path
         self.profile = profile
         self.draft = draft
@@ -184,14 +238,19 @@ class _Render:
                              "use an even width and height in the storyboard's output")
         if t.duration <= 0:
             raise UsageError("the timeline is empty: nothing to render")
+        limit = max_render_seconds(self.profile)
+        if not self.allow_long and t.duration_seconds > limit:
+            length = (_("{hours:.1f} hours").format(hours=t.duration_seconds / 3600) if t.duration_seconds >= 3600
+                      else format_seconds(t.duration_seconds))
+            raise UsageError(
+                _("the timeline lasts {length}; a profile video may last {maximum}, and render refuses anything "
+                  "over {limit}").format(length=length, limit=format_seconds(limit, 0),
+                                         maximum=format_seconds(getattr(self.profile, "duration_max", None) or limit, 0)),
+                _("check the durations in the storyboard (kbvideo plan shows each scene); to render it anyway, "
+                  "use --allow-long"))
         inputs = list(t.media_paths())
-        for path in inputs:
-            if self.out_path.exists() and _same_file(path, self.out_path):
-                raise UsageError(f"output {self.out_path} is the same file as the input {path}",
-                                 "choose another output name (-o)")
-            if os.path.abspath(path) == str(self.out_path):
-                raise UsageError(f"output {self.out_path} is the same path as the input {path}",
-                                 "choose another output name (-o)")
+        self.guard = InputGuard([*inputs, *self.protect])
+        self.guard.check_all(output_paths(self.out_path).values())
         self._check_texts()
         self.facts = source_facts(inputs, self.media)
         for path, facts in self.facts.items():
@@ -202,7 +261,7 @@ class _Render:
         """Every text must be drawable by the shipped fonts and fit its lines: caught before any rendering."""
         problems = check_texts(self.timeline)
         if problems:
-            raise SpecError(problems)
+            raise UndrawableTextError(problems)
 
     # ---------- progress
     def report(self, name: str, frames: int, stage: str = "video") -> None:
@@ -233,13 +292,47 @@ class _Render:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
+    def notice(self, message: str) -> None:
+        with self.lock:
+            self.notices.append(message)
+        if self.notice_hook is not None:
+            self.notice_hook(message)
+
     def _store(self, tmp: Path, final: Path) -> Path:
-        try:
-            os.replace(tmp, final)
-        except OSError:  # another filesystem
-            shutil.copyfile(tmp, str(final) + ".part")
-            os.replace(str(final) + ".part", final)
+        """Move a finished cache entry into place, sealed with its size and sha256."""
+        seal = f"{Path(tmp).stat().st_size} {_sha256(Path(tmp))}\n"
+        replace_into(tmp, final, self.guard)
+        seal_tmp = self.temp / f"seal-{secrets.token_hex(4)}"
+        seal_tmp.write_text(seal, encoding="ascii")
+        replace_into(seal_tmp, _seal_path(final), self.guard)
+        with self.lock:
+            self.verified[final] = True
         return final
+
+    def _intact(self, path: Path, what: str) -> bool:
+        """True when the cache entry exists and matches its seal; a damaged one is reported (it is rebuilt)."""
+        with self.lock:
+            if path in self.verified:
+                return self.verified[path]
+        ok, reason = True, ""
+        if not path.exists():
+            ok = False
+        else:
+            try:
+                size, digest = _seal_path(path).read_text(encoding="ascii").split()
+                if int(size) != path.stat().st_size:
+                    ok, reason = False, _("it is {actual} bytes, {sealed} were stored").format(
+                        actual=path.stat().st_size, sealed=size)
+                elif _sha256(path) != digest:
+                    ok, reason = False, _("its contents changed since it was stored")
+            except (OSError, ValueError, UnicodeDecodeError):
+                ok, reason = False, _("it has no valid seal")
+            if not ok:
+                self.notice(_("the cached {what} {name} is damaged ({reason}): rebuilding it").format(
+                    what=what, name=path.name, reason=reason))
+        with self.lock:
+            self.verified[path] = ok
+        return ok
 
     def proxy(self, path: str) -> ClipSource:
         facts = self.facts[path]
@@ -249,14 +342,15 @@ class _Render:
         dw, dh = facts.display or (t.width, t.height)
         scale = min(1.0, max(t.width / dw, t.height / dh))
         pw, ph = max(2, round(dw * scale / 2) * 2), max(2, round(dh * scale / 2) * 2)
-        if not final.exists():
+        if not self._intact(final, _("proxy")):
             tmp = self.temp / f"proxy-{key}.mp4"
             chain = (TONEMAP + "," if facts.hdr else "") + f"scale={pw}:{ph}:flags=bicubic,format=yuv420p"
             ffmpeg.run(["-i", path, "-map", "0:v:0", "-vf", chain, "-fps_mode", "passthrough", "-an",
                         "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", "-g", "10", "-bf", "0",
-                        "-f", "mp4", str(tmp)], what=f"making a proxy of {path}", cancel=self.cancel, children=self.children)
+                        "-f", "mp4", str(tmp)], what=f"making a proxy of {path}", cancel=self.cancel, children=self.children,
+                       cache_dir=str(self.cache_dir))
             self._store(tmp, final)
-        return ClipSource(str(final), (pw, ph), False)
+        return ClipSource(str(final), (pw, ph), False, absolute_times=True)
 
     def clip_source(self, path: str) -> ClipSource:
         facts = self.facts[path]
@@ -281,10 +375,10 @@ class _Render:
             key = hashlib.sha256(json.dumps([plain, t.width, t.height, str(t.fps), self.draft, self.fingerprint],
                                             default=str).encode()).hexdigest()[:24]
             final = self._cache_file("motion", key, ".mp4")
-            if not final.exists():
+            if not self._intact(final, _("motion graphic")):
                 tmp = self.temp / f"motion-{key}.mp4"
                 made = render_motion_shot(dataclasses.replace(shot, start=0), t.width, t.height, t.fps, tmp,
-                                          draft=self.draft)
+                                          draft=self.draft, cancel=self.cancel)
                 self._store(Path(made), final)
             return "video", final
 
@@ -326,7 +420,8 @@ class _Render:
         tmp = self.temp / f"seg-{segment.name}.mp4"
         ffmpeg.run([*args, "-an", *self.encoder.video_args(t.fps), "-frames:v", str(segment.frames),
                     "-f", "mp4", str(tmp)], what=f"rendering {segment.name}",
-                   on_frame=lambda n: self.report(segment.name, n), cancel=self.cancel, children=self.children)
+                   on_frame=lambda n: self.report(segment.name, n), cancel=self.cancel, children=self.children,
+                   cache_dir=str(self.cache_dir))
         frames = _count_frames(tmp)[0]
         if frames != segment.frames:
             raise RenderError(f"segment {segment.name} has {frames} frames, {segment.frames} were planned",
@@ -348,34 +443,71 @@ class _Render:
         info = render_audio(self.timeline, tmp, self.temp, facts=facts, target=loud.target if loud else None,
                             true_peak=loud.true_peak_max if loud else -1.0, bitrate=self.encoder.audio_bitrate,
                             cancel=self.cancel, children=self.children)
+        info_tmp = self.temp / "audio-info.json"
+        info_tmp.write_text(json.dumps(info), encoding="utf-8")
+        self._store(info_tmp, target.with_suffix(".json"))
         self._store(tmp, target)
-        target.with_suffix(".json").write_text(json.dumps(info))
         return info
 
     # ---------- the whole render
     def run(self) -> RenderResult:
         started = time.perf_counter()
-        self.preflight()
-        self.out_path.parent.mkdir(parents=True, exist_ok=True)
-        self.work_parent.mkdir(parents=True, exist_ok=True)
-        _clean_stale(self.work_parent)
-        self.temp = self.work_parent / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
-        self.temp.mkdir()
-        old_handler = None
-        if threading.current_thread() is threading.main_thread():
-            def on_term(signum, frame):
-                raise _Terminated()
-            old_handler = signal.signal(signal.SIGTERM, on_term)
-        try:
-            return self._run(started)
-        except BaseException:
-            self.cancel.set()
-            self.children.kill()
-            raise
-        finally:
-            if old_handler is not None:
-                signal.signal(signal.SIGTERM, old_handler)
-            shutil.rmtree(self.temp, ignore_errors=True)
+        with processes.on_signals():  # SIGTERM / SIGHUP unwind like Ctrl-C: children killed, temp folder removed
+            self.preflight()
+            try:
+                self.out_path.parent.mkdir(parents=True, exist_ok=True)
+                self.work_parent.mkdir(parents=True, exist_ok=True)
+                _clean_stale(self.work_parent)
+                self.temp = self.work_parent / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+                self.temp.mkdir()
+            except OSError as exc:
+                raise disk_error(exc, _("preparing the output folder")) or RenderError(
+                    _("cannot write in {folder}: {reason}").format(folder=self.work_parent, reason=exc.strerror or exc),
+                    _("check that the output folder is writable, or choose another one (-o)")) from exc
+            lifeline = processes.Lifeline([self.temp])  # removes the folder even after a SIGKILL
+            try:
+                return self._run(started)
+            except OSError as exc:
+                self.cancel.set()
+                self.children.kill()
+                error = disk_error(exc, _("rendering"))
+                if error is None:
+                    raise
+                raise error from exc
+            except BaseException:
+                self.cancel.set()
+                self.children.kill()
+                raise
+            finally:
+                shutil.rmtree(self.temp, ignore_errors=True)
+                lifeline.close()
+
+    def check_space(self, todo_frames: int, audio_needed: bool) -> None:
+        """Refuse to start when the folders cannot hold what the render will write (a generous estimate)."""
+        t = self.timeline
+        per_frame = t.width * t.height * BITS_PER_PIXEL / 8
+        wav = (t.duration_seconds * 48000 * 2 * 4 * 2) if audio_needed else 0  # float stereo mix + limited copy
+        needs = {self.cache_dir: per_frame * todo_frames + wav / 16,  # new segments, the AAC mix
+                 self.work_parent: per_frame * t.duration + wav + SPACE_MARGIN}  # joined video (renamed out), mix
+        by_device: dict[int, tuple[Path, float]] = {}
+        for folder, amount in needs.items():
+            probe_dir = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+            try:
+                device = os.stat(probe_dir).st_dev
+            except OSError:
+                continue
+            place, total = by_device.get(device, (probe_dir, 0.0))
+            by_device[device] = (place, total + amount)
+        for place, amount in by_device.values():
+            try:
+                free = shutil.disk_usage(place).free
+            except OSError:
+                continue
+            if free < amount:
+                raise KbError(
+                    _("not enough free space in {folder}: this render needs about {need}, {free} are free").format(
+                        folder=place, need=_human_bytes(amount), free=_human_bytes(free)),
+                    _("free some space, or render to another disk (-o) and move the cache there (KBVIDEO_CACHE_DIR)"))
 
     def _run(self, started: float) -> RenderResult:
         t = self.timeline
@@ -386,11 +518,14 @@ class _Render:
         for segment in segments:
             key = segment_key(segment, t, settings, identity)
             target = self._cache_file("segments", key, ".mp4")
-            plan.append((segment, key, target, target.exists()))
-        todo = [(s, target) for s, _, target, cached in plan if not cached]
-        self.total_frames = sum(s.frames for s, _ in todo)
+            plan.append((segment, key, target, self._intact(target, _("segment"))))
+        todo = [(s, target) for s, _key, target, cached in plan if not cached]
+        self.total_frames = sum(s.frames for s, _target in todo)
         audio_target = self._cache_file("audio", self.audio_key(), ".m4a")
+        audio_cached = self._intact(audio_target, _("sound mix")) and self._intact(
+            audio_target.with_suffix(".json"), _("sound measurements"))
         audio_info: dict = {}
+        self.check_space(self.total_frames, not audio_cached)
         self.timings["prepare"] = time.perf_counter() - started
 
         t0 = time.perf_counter()
@@ -404,7 +539,7 @@ class _Render:
         t0 = time.perf_counter()
         with ThreadPoolExecutor(self.jobs) as pool:
             futures = []
-            if not audio_target.exists():
+            if not audio_cached:
                 futures.append(pool.submit(self.encode_audio, audio_target))
             # longest first: better packing on few cores
             for segment, target in sorted(todo, key=lambda x: -x[0].frames):
@@ -416,12 +551,13 @@ class _Render:
 
         t0 = time.perf_counter()
         listing = self.temp / "segments.txt"
-        listing.write_text("".join(_safe_list_line(target) for _, _, target, _ in plan))
+        listing.write_text("".join(_safe_list_line(target) for _s, _k, target, _c in plan))
         joined = self.temp / self.out_path.name
         meta = ["-metadata", f"title={t.title}"] if t.title else []
         ffmpeg.run(["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio_target),
                     "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", *meta, "-movflags", "+faststart",
-                    "-f", "mp4", str(joined)], what="joining the segments", cancel=self.cancel, children=self.children)
+                    "-f", "mp4", str(joined)], what="joining the segments", cancel=self.cancel, children=self.children,
+                   cache_dir=str(self.cache_dir))
         frames, vsec, asec = _count_frames(joined)
         if frames != t.duration:
             raise RenderError(f"the joined video has {frames} frames, {t.duration} were planned",
@@ -429,21 +565,21 @@ class _Render:
         self.timings["join"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        stem = self.out_path.with_suffix("")
+        finals = output_paths(self.out_path)
         staged: dict[str, tuple[Path, Path]] = {}
         poster_time = self._poster_time(segments)
         poster_tmp = self.temp / "poster.jpg"
         ffmpeg.run(["-ss", ffmpeg.seconds(poster_time), "-i", str(joined), "-frames:v", "1", "-q:v", "3",
                     "-f", "image2", str(poster_tmp)], what="extracting the poster", cancel=self.cancel, children=self.children)
-        staged["poster"] = (poster_tmp, Path(f"{stem}.jpg"))
+        staged["poster"] = (poster_tmp, finals["poster"])
         findings: list[Finding] = []
         for kind, writer in (("srt", write_srt), ("vtt", write_vtt)):
             tmp = self.temp / f"captions.{kind}"
             writer(self.source_timeline, tmp)
-            staged[kind] = (tmp, Path(f"{stem}.{kind}"))
+            staged[kind] = (tmp, finals[kind])
         for tmp, final in staged.values():
-            os.replace(tmp, final)
-        os.replace(joined, self.out_path)  # the video last: its name appears only when all is there
+            replace_into(tmp, final, self.guard)
+        replace_into(joined, self.out_path, self.guard)  # the video last: its name appears only when all is there
         self.timings["finish"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -452,7 +588,7 @@ class _Render:
         self.timings["total"] = time.perf_counter() - started
         segment_rows = [{"name": s.name, "start": s.start, "frames": s.frames, "key": key, "cached": cached}
                         for s, key, _, cached in plan]
-        report_path = Path(f"{stem}.render.json")
+        report_path = finals["report"]
         report = {
             "output": str(self.out_path), "draft": self.draft, "frames": frames, "duration": vsec,
             "audio_duration": asec, "size": [t.width, t.height], "encoder": self.encoder.key(),
@@ -460,13 +596,14 @@ class _Render:
             "findings": [f.to_dict() for f in findings], "timings": self.timings, "segments": segment_rows,
             "scratch_narration": [{"scene": a.scene, "voice": a.voice, "start": a.start, "frames": a.duration}
                                   for a in scratch_items(t)],
+            "notices": self.notices,
         }
         tmp = self.temp / "report.json"
         tmp.write_text(json.dumps(report, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, report_path)
-        sidecar_paths = {k: final for k, (_, final) in staged.items() if k != "poster"}
+        replace_into(tmp, report_path, self.guard)
+        sidecar_paths = {k: final for k, (_tmp, final) in staged.items() if k != "poster"}
         return RenderResult(self.out_path, frames, vsec, sidecar_paths, report_path, staged["poster"][1], findings,
-                            self.timings, segment_rows)
+                            self.timings, segment_rows, list(self.notices))
 
     def _wait(self, pool, futures) -> None:
         try:
@@ -519,13 +656,18 @@ class _Render:
 def render_timeline(timeline: Timeline, out_path: str | Path, *, profile=None, draft: bool = False,
                     jobs: int | None = None, work_dir: str | Path | None = None, progress: Progress | None = None,
                     cache_dir: str | Path | None = None, media: dict | None = None, proxies: bool = True,
-                    check: bool = True) -> RenderResult:
-    """Render `timeline` to `out_path` (MP4) with sidecars; see the module docstring."""
+                    check: bool = True, protect=(), allow_long: bool = False,
+                    notice: Notice | None = None) -> RenderResult:
+    """Render `timeline` to `out_path` (MP4) with sidecars; see the module docstring.
+
+    `protect`: more files that must never be written (the storyboard, its templates, a rules file);
+    the timeline's media are always protected. `allow_long`: render even a timeline far past the
+    profile's maximum. `notice(message)`: called for things the user should know (a rebuilt cache entry).
+    SIGTERM/SIGHUP raise `kbvideo.proc.Terminated` (a KeyboardInterrupt) after cleaning up.
+    """
     out = Path(os.path.abspath(out_path))
     job = _Render(timeline, out, profile=profile, draft=draft, jobs=jobs,
                   work_dir=Path(work_dir) if work_dir else None, progress=progress,
-                  cache_dir=Path(cache_dir) if cache_dir else None, media=media, proxies=proxies, check=check)
-    try:
-        return job.run()
-    except _Terminated:
-        raise KeyboardInterrupt("terminated") from None
+                  cache_dir=Path(cache_dir) if cache_dir else None, media=media, proxies=proxies, check=check,
+                  protect=protect, allow_long=allow_long, notice=notice)
+    return job.run()

@@ -9,7 +9,6 @@ drawn to PNGs), so the strings hold only numbers, colours and filter names; path
 from __future__ import annotations
 
 import collections
-import os
 import signal
 import subprocess
 import threading
@@ -17,7 +16,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Iterable
 
+from kbvideo import proc as processes
 from kbvideo.errors import RenderError
+from kbvideo.i18n import _
 from kbvideo.media import ffmpeg_bin
 
 _LIVE_LOCK = threading.Lock()
@@ -33,10 +34,7 @@ class Children:
         with _LIVE_LOCK:
             procs = list(self.procs)
         for proc in procs:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+            processes.kill_group(proc)
 
 
 _ALL = Children()
@@ -92,14 +90,25 @@ def seconds(value: Fraction | float) -> str:
     return f"{float(value):.6f}"
 
 
-def _hint(stderr: str) -> str:
+SIZE_LIMIT_HINT = ("a file size limit was reached (a 'ulimit -f' limit, or a FAT32 USB disk's 4 GB per file): "
+                   "raise the limit or write to another disk")
+
+
+def _hint(stderr: str, code: int = 1, cache_dir: str | None = None) -> str:
     low = stderr.lower()
+    if code == -getattr(signal, "SIGXFSZ", 25) or "file too large" in low:
+        return _(SIZE_LIMIT_HINT)
     if "no space left" in low:
-        return "the disk is full: free some space or choose another output folder"
+        return _("the disk is full: free some space or choose another output folder")
     if "permission denied" in low:
-        return "check that the output folder is writable"
+        return _("check that the output folder is writable")
     if "invalid data found" in low or "moov atom not found" in low:
-        return "a source file is damaged or not media: re-export it from the phone or camera"
+        damaged = [line for line in stderr.splitlines() if "invalid data" in line.lower() or "moov atom" in line.lower()
+                   or "error opening input" in line.lower()]
+        if cache_dir and any(cache_dir in line for line in damaged):
+            return _("a file in kbvideo's render cache ({folder}) is damaged, not your footage: run the render again "
+                     "(damaged cache files are rebuilt) or delete that folder").format(folder=cache_dir)
+        return _("a source file is damaged or not media: re-export it from the phone or camera")
     if "no such file" in low:
         return "a file was moved or deleted while rendering"
     return "run with --debug to see the full command; this may be a kbvideo bug, please report it"
@@ -111,12 +120,13 @@ def kill_all() -> None:
 
 
 def run(args: Iterable[str], *, what: str, on_frame: Callable[[int], None] | None = None,
-        cancel: threading.Event | None = None, children: Children | None = None) -> str:
+        cancel: threading.Event | None = None, children: Children | None = None, cache_dir: str | None = None) -> str:
     """Run ffmpeg with `args` (after the global options); returns its stderr.
 
     stderr is drained by a thread (last lines kept for errors); with `on_frame`, `-progress pipe:1`
     is read from stdout and each `frame=` count is reported. Raises RenderError with ffmpeg's own
-    last lines and a hint on failure.
+    last lines and a hint on failure (one that blames the render cache, not the footage, when a file
+    under `cache_dir` is the damaged one). The child dies with this process (kbvideo.proc).
     """
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-y", "-loglevel", "info"]
     if on_frame is not None:
@@ -124,8 +134,7 @@ def run(args: Iterable[str], *, what: str, on_frame: Callable[[int], None] | Non
     cmd += list(args)
     if cancel is not None and cancel.is_set():
         raise RenderError(f"{what}: cancelled")
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    proc = processes.popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     groups = [_ALL] + ([children] if children is not None else [])
     with _LIVE_LOCK:
         for group in groups:
@@ -148,10 +157,7 @@ def run(args: Iterable[str], *, what: str, on_frame: Callable[[int], None] | Non
         code = proc.wait()
         reader.join()
     except BaseException:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        processes.kill_group(proc)
         proc.wait()
         raise
     finally:
@@ -164,5 +170,8 @@ def run(args: Iterable[str], *, what: str, on_frame: Callable[[int], None] | Non
     if code != 0:
         if cancel is not None and cancel.is_set():
             raise RenderError(f"{what}: cancelled")
-        raise RenderError(f"ffmpeg failed while {what} (exit code {code})", _hint(stderr), stderr)
+        how = (_("killed by signal {number}").format(number=-code) if code < 0
+               else _("exit code {code}").format(code=code))
+        raise RenderError(_("ffmpeg failed while {what} ({how})").format(what=what, how=how),
+                          _hint(stderr, code, cache_dir), stderr)
     return stderr

@@ -31,6 +31,9 @@ class ClipSource:
     path: str
     display: tuple[int, int] | None  # upright size, None when unknown
     hdr: bool = False
+    # A proxy keeps the original's timestamps (its video may start after 0, where the original's
+    # audio started): seek by absolute timestamp, not from the proxy's own first frame.
+    absolute_times: bool = False
 
 
 class Overlay(Protocol):
@@ -77,6 +80,12 @@ class SegmentGraph:
         return f"settb={self.tb},setpts=N"
 
     # -- fitting
+    def _aspect_crop(self) -> str:
+        """Crop to the frame's aspect ratio in the source's own pixels, before any scaling: the "cover"
+        picture and the blurred fill never grow past the frame, whatever the source's shape."""
+        W, H = self.width, self.height
+        return f"crop=w='min(iw,ih*{W}/{H})':h='min(ih,iw*{H}/{W})'"
+
     def fit(self, src: str, display: tuple[int, int] | None, fit: str, fill: str) -> str:
         """Filters fitting [src] into the frame; returns the label of the result."""
         W, H, flags = self.width, self.height, self.flags
@@ -85,8 +94,7 @@ class SegmentGraph:
             scale = "" if display == (W, H) else f"scale={W}:{H}:flags={flags},"
             self.filters.append(f"[{src}]{scale}setsar=1[{out}]")
         elif fit == "cover":
-            self.filters.append(f"[{src}]scale={W}:{H}:force_original_aspect_ratio=increase:flags={flags},"
-                                f"crop={W}:{H},setsar=1[{out}]")
+            self.filters.append(f"[{src}]{self._aspect_crop()},scale={W}:{H}:flags={flags},setsar=1[{out}]")
         elif fill.startswith("#"):
             self.filters.append(f"[{src}]scale={W}:{H}:force_original_aspect_ratio=decrease:force_divisible_by=2:"
                                 f"flags={flags},pad={W}:{H}:(ow-iw)/2:(oh-ih)/2:color=0x{fill[1:]},setsar=1[{out}]")
@@ -94,8 +102,8 @@ class SegmentGraph:
             bw, bh = max(2, W // 8 // 2 * 2), max(2, H // 8 // 2 * 2)
             a, b, bg, fg = self.label("a"), self.label("b"), self.label("bg"), self.label("fg")
             self.filters.append(f"[{src}]split=2[{a}][{b}]")
-            self.filters.append(f"[{a}]scale={bw}:{bh}:force_original_aspect_ratio=increase:flags=fast_bilinear,"
-                                f"crop={bw}:{bh},gblur=sigma={max(1, min(bw, bh) // 10)},"
+            self.filters.append(f"[{a}]{self._aspect_crop()},scale={bw}:{bh}:flags=fast_bilinear,"
+                                f"gblur=sigma={max(1, min(bw, bh) // 10)},"
                                 f"scale={W}:{H}:flags=bilinear,setsar=1[{bg}]")
             self.filters.append(f"[{b}]scale={W}:{H}:force_original_aspect_ratio=decrease:force_divisible_by=2:"
                                 f"flags={flags},setsar=1[{fg}]")
@@ -108,7 +116,9 @@ class SegmentGraph:
         pre = max(0, first - PREROLL)
         skip = first - pre
         args = []
-        if pre:
+        if source.absolute_times:
+            args += ["-seek_timestamp", "1", "-ss", seconds(Fraction(pre) / self.fps)]
+        elif pre:  # ffmpeg counts -ss from the file's start (its earliest stream), as players show it
             args += ["-ss", seconds(Fraction(pre) / self.fps)]
         args += ["-t", seconds(Fraction(skip + count + PREROLL + 1) / self.fps), "-i", source.path]
         idx = self.input(*args)

@@ -43,11 +43,12 @@ def encoder_settings(fps: Fraction, frames: int, draft: bool) -> tuple[str, list
 
 
 def render_motion_shot(shot: Shot, width: int, height: int, fps: Fraction, out_path: Path, *,
-                       draft: bool = False) -> Path:
+                       draft: bool = False, cancel=None) -> Path:
     """Write the card or chart `shot` as a silent H.264 yuv420p video of exactly `shot.duration` frames.
 
     Drawn with Pillow through a MoviePy VideoClip; written to a temp file beside `out_path` and
-    renamed when its frame count, size and pixel format have been checked with PyAV.
+    renamed when its frame count, size and pixel format have been checked with PyAV. When the
+    `cancel` event is set (the render was stopped), drawing stops at the next frame.
     """
     from moviepy import VideoClip  # imported here: MoviePy is slow to import
     from moviepy.video.io import ffmpeg_writer
@@ -64,6 +65,8 @@ def render_motion_shot(shot: Shot, width: int, height: int, fps: Fraction, out_p
     rate = float(fps)
 
     def frame_function(t: float) -> np.ndarray:
+        if cancel is not None and cancel.is_set():
+            raise RenderError(f"drawing the {shot.kind} shot of scene '{shot.scene}': cancelled")
         return painter.frame(min(frames - 1, int(round(t * rate))))
 
     out_path = Path(out_path)

@@ -2,7 +2,12 @@
 
 Pillow applies the EXIF orientation (`ImageOps.exif_transpose`), and RGBA or palette images with
 transparency are composited over the shot's fill in premultiplied alpha, so the colour hidden under
-transparent pixels never reaches the video. Also holds small stand-ins used only while the
+transparent pixels never reaches the video.
+
+Every operation is bounded by the frame size, whatever the picture's shape: a crop to the frame's
+aspect ratio is taken in the picture's own pixels *before* scaling (a 60000×2 strip never becomes a
+14,400,000×480 image), large JPEGs are decoded at a reduced scale (`draft`), and a picture over
+MAX_PIXELS is refused with its name. Also holds small stand-ins used only while the
 graphics module (titles, captions, cards) is not importable.
 """
 
@@ -12,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kbvideo.errors import MediaError
+from kbvideo.i18n import _
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
+MAX_PIXELS = 100_000_000  # decoded RGBA: 400 MB; Pillow's own bomb check starts at ~179 MP
 
 
 def _hex(colour: str) -> tuple[int, int, int]:
@@ -26,12 +33,23 @@ def _hex(colour: str) -> tuple[int, int, int]:
         return (0, 0, 0)
 
 
-def open_picture(path: str):
-    """The picture upright (EXIF applied), as premultiplied-safe RGBA. MediaError names the file."""
+def open_picture(path: str, fit_within: tuple[int, int] | None = None):
+    """The picture upright (EXIF applied), as premultiplied-safe RGBA. MediaError names the file.
+
+    `fit_within=(w, h)`: the picture will end up at most that big, so a JPEG may be decoded at a
+    reduced scale (1/2, 1/4, 1/8) that still covers it in either orientation."""
     from PIL import Image, ImageOps
 
     try:
         with Image.open(path) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise MediaError(path, _("picture is too large: {w}x{h} pixels (at most {limit} million)").format(
+                    w=img.width, h=img.height, limit=MAX_PIXELS // 1_000_000),
+                    _("scale it down, e.g. to 4000 pixels on the long side"))
+            if fit_within and img.format == "JPEG":
+                need = max(fit_within) / max(1, min(img.size))  # enough for cover in any orientation
+                if need < 1:
+                    img.draft("RGB", (max(1, round(img.width * need)), max(1, round(img.height * need))))
             img = ImageOps.exif_transpose(img)
             if img.mode == "P" and "transparency" in img.info:
                 img = img.convert("RGBA")
@@ -55,31 +73,35 @@ def _resize_rgba(img, size):
     return img.convert("RGBa").resize(size, Image.LANCZOS).convert("RGBA")
 
 
+def cover_box(w: int, h: int, width: int, height: int) -> tuple[float, float, float, float]:
+    """The centred box of a w×h picture with the frame's aspect ratio (what "cover" shows), in its own pixels."""
+    if w * height > h * width:  # wider than the frame: full height, a slice of the width
+        cw, ch = h * width / height, float(h)
+    else:
+        cw, ch = float(w), w * height / width
+    left, top = (w - cw) / 2, (h - ch) / 2
+    return left, top, left + cw, top + ch
+
+
 def fit_picture(path: str, width: int, height: int, fit: str, fill: str, out_path: Path) -> Path:
     """Write `out_path`: an RGB PNG of exactly width×height with the picture fitted on its fill."""
     from PIL import Image, ImageFilter
 
-    img = open_picture(path)
+    img = open_picture(path, fit_within=(width, height))
     w, h = img.size
     if fit == "cover":
-        scale = max(width / w, height / h)
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        big = _resize_rgba(img, size)
-        left, top = (size[0] - width) // 2, (size[1] - height) // 2
-        fg = big.crop((left, top, left + width, top + height))
+        # crop first, in the picture's pixels, then scale: never bigger than the frame
+        fg = img.convert("RGBa").resize((width, height), Image.LANCZOS, box=cover_box(w, h, width, height)).convert("RGBA")
         background = Image.new("RGBA", (width, height), _hex(fill) + (255,) if fill.startswith("#") else (0, 0, 0, 255))
         canvas = Image.alpha_composite(background, fg)
     else:
         if fill.startswith("#"):
             canvas = Image.new("RGBA", (width, height), _hex(fill) + (255,))
-        else:  # blurred copy of the picture itself, dimmed a little, behind it
-            scale = max(width / w, height / h)
-            small = (max(1, round(w * scale / 8)), max(1, round(h * scale / 8)))
+        else:  # blurred copy of the picture itself (its "cover" crop), dimmed a little, behind it
+            small = (max(1, round(width / 8)), max(1, round(height / 8)))
             bg = Image.alpha_composite(Image.new("RGBA", img.size, (0, 0, 0, 255)), img)
-            bg = bg.resize(small, Image.BILINEAR).filter(ImageFilter.GaussianBlur(max(1, min(small) / 12)))
-            bg = bg.resize((max(width, small[0] * 8), max(height, small[1] * 8)), Image.BILINEAR)
-            left, top = (bg.width - width) // 2, (bg.height - height) // 2
-            bg = bg.crop((left, top, left + width, top + height))
+            bg = bg.resize(small, Image.BILINEAR, box=cover_box(w, h, width, height), reducing_gap=2.0)
+            bg = bg.filter(ImageFilter.GaussianBlur(max(1, min(small) / 12))).resize((width, height), Image.BILINEAR)
             canvas = Image.blend(bg, Image.new("RGBA", bg.size, (0, 0, 0, 255)), 0.25)
         scale = min(width / w, height / h)
         size = (max(1, round(w * scale)), max(1, round(h * scale)))

@@ -1,0 +1,165 @@
+"""Child processes that die with their parent, and signals that unwind like Ctrl-C.
+
+Every process kbvideo starts (ffmpeg for render and check, the batch's worker processes) goes
+through `popen()`:
+
+- On Linux the child gets a *lifeline*: `prctl(PR_SET_PDEATHSIG)` set between fork and exec, so
+  the kernel sends it a signal the moment the thread that started it dies, whatever killed the
+  parent (SIGKILL, the OOM killer, a crash). ffmpeg gets SIGKILL (nothing of its work is worth
+  keeping); a batch worker gets SIGTERM, so it can kill its own ffmpeg and remove its temp folder.
+  The setting survives `exec` (a wrapper script that execs ffmpeg keeps it). Note: "parent" is
+  the *thread* that forked, so a child must be waited for by the thread that started it (every
+  spawn site does: they run the child to its end).
+- `new_session=True` (the default) puts the child in its own session and process group: Ctrl-C
+  and a closing terminal (SIGHUP) reach kbvideo, which then stops its children itself, instead of
+  ffmpeg half-finishing a file; and `kill_group()` kills ffmpeg with anything it started.
+
+`Lifeline` removes folders when this process dies by SIGKILL (a tiny `sh` waits on a pipe whose
+other end only this process holds). `on_signals()` turns SIGTERM and SIGHUP into `Terminated`
+(a KeyboardInterrupt), so `finally:` blocks run and temp files are removed.
+
+This module is low-level: it imports nothing from kbvideo.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+PR_SET_PDEATHSIG = 1
+
+STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None)
+
+
+def _load_prctl():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):  # pragma: no cover - musl without prctl, odd builds
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    return prctl
+
+
+_PRCTL = _load_prctl()  # looked up once in the parent: the child, between fork and exec, only calls it
+
+
+def has_lifeline() -> bool:
+    """True where children are tied to their parent by the kernel (Linux)."""
+    return _PRCTL is not None
+
+
+def _preexec(death_signal: int, parent: int):
+    prctl = _PRCTL
+
+    def setup() -> None:  # runs in the child between fork and exec: no imports, no locks, no allocation to speak of
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, death_signal, 0, 0, 0)
+            if os.getppid() != parent:  # the parent died before the lifeline was tied
+                os._exit(1)
+
+    return setup
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: unwinds like Ctrl-C, so temp files are removed on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"terminated by signal {signum}")
+        self.signum = signum
+
+
+def popen(argv: Sequence[str], *, death_signal: int = signal.SIGKILL, new_session: bool = True,
+          **kwargs) -> subprocess.Popen:
+    """subprocess.Popen with a lifeline (see the module docstring). Other arguments as Popen's."""
+    return subprocess.Popen(list(argv), preexec_fn=_preexec(int(death_signal), os.getpid()),
+                            start_new_session=new_session, **kwargs)
+
+
+def kill_group(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+    """Signal the child's process group (it is its own group leader when started with new_session)."""
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            proc.send_signal(sig)
+        except (ProcessLookupError, OSError):
+            pass
+
+
+@contextlib.contextmanager
+def on_signals(signals: Iterable[int] = STOP_SIGNALS) -> Iterator[None]:
+    """Within the block, SIGTERM/SIGHUP raise `Terminated` in the main thread (no-op elsewhere)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated(signum)
+
+    previous = {}
+    for sig in signals:
+        try:
+            previous[sig] = signal.signal(sig, handler)
+        except (ValueError, OSError):  # pragma: no cover
+            pass
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+class Lifeline:
+    """Removes `paths` when this process ends, however it ends (also SIGKILL).
+
+    A tiny `sh` child reads a pipe whose write end only this process holds; end of file means this
+    process is gone (or `close()` was called), and the child removes the paths that are still there.
+    Removing them normally is still the owner's job: this is the net under it.
+    """
+
+    def __init__(self, paths: Iterable[str | os.PathLike]):
+        self.proc: subprocess.Popen | None = None
+        self.write_end: int | None = None
+        paths = [os.fspath(Path(p).absolute()) for p in paths]
+        if not paths or os.name != "posix":
+            return
+        read_end, write_end = os.pipe()  # both non-inheritable: no other child keeps the pipe open
+        script = 'cat >/dev/null; sleep 0.1; rm -rf -- "$@"'
+        try:
+            self.proc = subprocess.Popen(["/bin/sh", "-c", script, "kbvideo-cleanup", *paths], stdin=read_end,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         start_new_session=True)
+        except OSError:  # pragma: no cover - no /bin/sh: the owner's own cleanup still runs
+            os.close(write_end)
+            write_end = None
+        finally:
+            os.close(read_end)
+        self.write_end = write_end
+
+    def close(self) -> None:
+        """The owner cleaned up itself: stop the helper without it removing anything."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+        if self.write_end is not None:
+            os.close(self.write_end)
+            self.write_end = None
+
+    def __enter__(self) -> "Lifeline":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
