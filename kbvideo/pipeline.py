@@ -14,7 +14,7 @@ from kbvideo.rules.contest import check_timeline
 from kbvideo.rules.findings import Finding
 from kbvideo.rules.profile import RulesProfile, load_profile
 from kbvideo.storyboard.model import Storyboard
-from kbvideo.storyboard.template import load_storyboard_node
+from kbvideo.storyboard.template import find_project_root, load_storyboard_node
 from kbvideo.storyboard.validate import parse_storyboard
 from kbvideo.timeline.model import Timeline
 from kbvideo.timeline.resolve import resolve_timeline
@@ -32,15 +32,6 @@ class Plan:
     profile: RulesProfile
     findings: list[Finding] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
-
-
-def find_project_root(storyboard: Path) -> Path:
-    """The nearest folder above the storyboard holding both storyboards/ and assets/, else its own folder."""
-    folder = storyboard.resolve().parent
-    for candidate in (folder, *folder.parents):
-        if (candidate / "storyboards").is_dir() and (candidate / "assets").is_dir():
-            return candidate
-    return folder
 
 
 def cache_dir(project_root: Path) -> Path:
@@ -84,7 +75,7 @@ def plan_storyboard(path: str | Path, *, rules: str | None = None, root: str | P
     `extends:` templates are merged in first; `variables` fill {vars.NAME} (and win over `vars:`)."""
     path = Path(path)
     project_root = Path(root).resolve() if root else find_project_root(path)
-    node = load_storyboard_node(path)
+    node = load_storyboard_node(path, project_root=project_root, allow_outside=allow_outside)
     board = parse_storyboard(node, path, project_root, label=str(path), allow_outside=allow_outside,
                              variables=variables)
     plan = plan_board(board, rules=rules, use_cache=use_cache)

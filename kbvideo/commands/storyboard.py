@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from kbvideo.errors import KbError, SpecError
+from kbvideo.errors import KbError, SpecError, printable
 from kbvideo.pipeline import Plan, plan_storyboard
 from kbvideo.rules.contest import caption_cps, length_verdict
 from kbvideo.rules.findings import Finding
@@ -32,7 +32,8 @@ outside_option = click.option("--allow-outside", is_flag=True,
 def echo_findings(findings: list[Finding], err: bool = False) -> None:
     for finding in findings:
         where = f" ({finding.where})" if finding.where else ""
-        click.echo(f"  {SEVERITY_MARK[finding.severity]} {finding.severity}: {finding.rule}: {finding.message}{where}", err=err)
+        click.echo(printable(f"  {SEVERITY_MARK[finding.severity]} {finding.severity}: {finding.rule}: {finding.message}{where}"),
+                   err=err)
 
 
 def _scene_rows(plan: Plan) -> list[list[str]]:
@@ -163,7 +164,7 @@ def validate_command(ctx: click.Context, storyboards: tuple[Path, ...], as_json:
         ctx.exit(code)
     for r in results:
         if r["status"] == "invalid":
-            click.echo(f"{r['path']}: INVALID", err=True)
+            click.echo(f"{printable(r['path'], 200)}: INVALID", err=True)
             for problem in r["problems"]:
                 click.echo(problem.format(), err=True)
             if "error" in r:
@@ -172,7 +173,7 @@ def validate_command(ctx: click.Context, storyboards: tuple[Path, ...], as_json:
         plan: Plan = r["plan"]
         t = plan.timeline
         verdict = "FAIL" if r["status"] == "fail" else "ok"
-        click.echo(f"{r['path']}: {verdict} — {length_verdict(t.duration, t.fps, plan.profile.duration_max)}"
+        click.echo(f"{printable(r['path'], 200)}: {verdict} — {length_verdict(t.duration, t.fps, plan.profile.duration_max)}"
                    f" · rules {plan.profile.name}")
         for problem in r["problems"]:
             click.echo(problem.format(), err=True)
