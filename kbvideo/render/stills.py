@@ -62,7 +62,7 @@ def _wide_grey_to_rgba(img):
     elif img.mode != "F" or (values.size and np.nanmax(values) > 255.0):
         values = values / 257.0  # 65535 → 255
     grey = np.clip(np.nan_to_num(values), 0, 255).round().astype(np.uint8)
-    return Image.fromarray(grey, "L").convert("RGBA")
+    return Image.fromarray(grey).convert("RGBA")
 
 
 def _resize_rgba(img, size):

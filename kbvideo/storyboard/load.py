@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -369,7 +370,11 @@ def read_text(path: str | Path, label: str | None = None, what: str = "file") ->
     """A hand-written input file as text: missing, unreadable or non-UTF-8 files are located SpecErrors."""
     label = label or str(path)
     try:
-        data = Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # /dev/zero, a FIFO: never read forever
+                raise SpecError(Problem(label, 1, 1, _("{what} is not a regular file").format(what=what)))
+            data = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         other = normalised_path(path)
         if other is None:
