@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from kbvideo.errors import KbError, SpecError, printable
+from kbvideo.errors import MESSAGE_CHARS, KbError, SpecError, printable
 from kbvideo.pipeline import Plan, plan_storyboard
 from kbvideo.rules.contest import caption_cps, length_verdict
 from kbvideo.rules.findings import Finding
@@ -31,9 +31,9 @@ outside_option = click.option("--allow-outside", is_flag=True,
 
 def echo_findings(findings: list[Finding], err: bool = False) -> None:
     for finding in findings:
-        where = f" ({finding.where})" if finding.where else ""
-        click.echo(printable(f"  {SEVERITY_MARK[finding.severity]} {finding.severity}: {finding.rule}: {finding.message}{where}"),
-                   err=err)
+        where = f" ({printable(finding.where, MESSAGE_CHARS)})" if finding.where else ""
+        message = printable(finding.message, MESSAGE_CHARS)
+        click.echo(f"  {SEVERITY_MARK[finding.severity]} {finding.severity}: {finding.rule}: {message}{where}", err=err)
 
 
 def _scene_rows(plan: Plan) -> list[list[str]]:
