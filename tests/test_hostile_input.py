@@ -316,3 +316,14 @@ def test_check_csv_into_a_missing_folder_is_refused_before_scanning(tiny, media,
         result = run("check", "--quick", str(tiny / "entries"), "--csv", str(target))
         assert result.exit_code == 2 and words in result.output, result.output
     assert calls == []  # nothing was scanned
+
+
+def test_allow_outside_lets_a_template_outside_the_project_be_used(tiny, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("shared") / "base.yaml"
+    outside.write_text("kampung: {name: Kampung KB Luar, kota: Kota Luar}\n", encoding="utf-8")
+    board = write(tiny, f"extends: {outside}\n" + HEAD.splitlines()[1] + "\n" + SCENES)
+    assert run("validate", board).exit_code == 2
+    result = run("validate", "--allow-outside", board)
+    assert result.exit_code == 0, result.output
+    result = run("plan", "--allow-outside", board)
+    assert result.exit_code == 0 and "Kampung KB Luar" in result.output
