@@ -315,6 +315,9 @@ def test_check_csv_into_a_missing_folder_is_refused_before_scanning(tiny, media,
                           (tiny / "entries", "is a folder"), (video, "is one of the files being checked")):
         result = run("check", "--quick", str(tiny / "entries"), "--csv", str(target))
         assert result.exit_code == 2 and words in result.output, result.output
+    monkeypatch.setattr(check_command, "_writable", lambda *a: False)  # a read-only folder (root may write anywhere)
+    result = run("check", "--quick", str(tiny / "entries"), "--csv", str(tiny / "r.csv"))
+    assert result.exit_code == 2 and "cannot write there (permission denied)" in result.output
     assert calls == []  # nothing was scanned
 
 

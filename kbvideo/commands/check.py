@@ -88,6 +88,10 @@ def _csv_row(report: FileReport) -> dict:
     }
 
 
+def _writable(path: Path, mode: int) -> bool:
+    return os.access(path, mode)
+
+
 def _csv_target(csv_path: Path, files: list[Path]) -> Path:
     """Refuse a --csv destination that cannot be written, before any file is scanned (a long scan must
     not end in a lost report), and one that is a file being checked."""
@@ -99,7 +103,7 @@ def _csv_target(csv_path: Path, files: list[Path]) -> Path:
         if not folder.is_dir():
             raise UsageError(_("--csv {path}: the folder {folder} does not exist").format(
                 path=shown, folder=excerpt(folder, 200)), hint=_("create the folder first, or write the report elsewhere"))
-        if not os.access(folder, os.W_OK | os.X_OK) or (csv_path.exists() and not os.access(csv_path, os.W_OK)):
+        if not _writable(folder, os.W_OK | os.X_OK) or (csv_path.exists() and not _writable(csv_path, os.W_OK)):
             raise UsageError(_("--csv {path}: cannot write there (permission denied)").format(path=shown),
                              hint=_("write the report to a folder you own"))
         target = csv_path.resolve()

@@ -208,7 +208,7 @@ class FieldReader:
             raise self.fail(node, f"{what}: '{excerpt(raw)}' is not a time", hint)
         if raw.strip().lower().lstrip("+-.") in ("nan", "inf", "infinity"):
             raise self.fail(node, _("{what}: '{value}' is not a time").format(what=what, value=excerpt(raw)),
-                            _("NaN and infinity are not times; ") + hint)
+                            _('NaN and infinity are not times; write seconds (12.5), "12s", "1:30", "00:01:30.500" or "45f"'))
         if len(raw) > MAX_NUMBER_CHARS or not raw.isascii():
             raise self.fail(node, f"{what}: '{excerpt(raw)}' is not a time", hint)
         try:
