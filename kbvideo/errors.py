@@ -95,7 +95,7 @@ class Problem:
             "message": printable(self.message, MESSAGE_CHARS),
             "hint": None if self.hint is None else printable(self.hint, MESSAGE_CHARS),
             "code": self.code,
-            "source_line": None if self.source_line is None else printable(self.source_line, 1000),
+            "source_line": None if self.source_line is None else printable(self.source_line, 300),
         }
 
 

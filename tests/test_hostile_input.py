@@ -330,3 +330,13 @@ def test_allow_outside_lets_a_template_outside_the_project_be_used(tiny, tmp_pat
     assert result.exit_code == 0, result.output
     result = run("plan", "--allow-outside", board)
     assert result.exit_code == 0 and "Kampung KB Luar" in result.output
+
+
+def test_a_refused_value_is_reported_once_not_again_where_it_is_used(tiny):
+    text = HEAD.replace("Kampung KB Uji", '"Kampung\\e[2J KB"') + 'vars: {angka: "\\x07"}\n' + SCENES + \
+        '      - chart: {title: "{vars.angka}", data: {"2024": 3}}\n        duration: 1\n'
+    result = run("validate", write(tiny, text))
+    assert result.exit_code == 2
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 2, errors  # kampung.name and vars.angka; not the card title and chart title using them
+    assert "kampung.name" in errors[0] and "vars.angka" in errors[1]

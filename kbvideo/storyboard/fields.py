@@ -79,6 +79,8 @@ class FieldReader:
         self.allow_outside = allow_outside
         self.problems: list[Problem] = []
         self.placeholders: dict[str, str] = {}
+        self.broken_placeholders: set[str] = set()  # placeholders whose own value had an error
+        self.skipped = 0
         self.variables = {f"vars.{k}": str(v) for k, v in (variables or {}).items()}
 
     # ---- helpers -------------------------------------------------------------------------
@@ -106,7 +108,12 @@ class FieldReader:
             self.problems.append(exc.problem)
             return default
         except Skip:
+            self.skipped += 1
             return default
+
+    def progress(self) -> int:
+        """Grows whenever a problem is recorded or an item skipped (checks after a failure stay quiet)."""
+        return len(self.problems) + self.skipped
 
     def mapping(self, node: YNode, keys, what: str, required=()) -> dict[str, YNode]:
         if node.kind != "map":
@@ -165,6 +172,8 @@ class FieldReader:
             if whole in ("{{", "}}"):
                 return whole[0]
             name = match.group(1).strip()
+            if name in self.broken_placeholders and name not in self.variables:
+                raise Skip()  # the value's own error is already reported
             if name in self.placeholders:
                 return self.placeholders[name]
             hint = did_you_mean(name, self.placeholders) or "known: " + ", ".join("{" + k + "}" for k in self.placeholders)

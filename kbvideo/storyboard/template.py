@@ -56,7 +56,8 @@ def _resolved(path: Path, label: str) -> Path:
     try:
         return path.resolve()
     except (OSError, RuntimeError, ValueError) as exc:
-        reason = os_reason(exc) if isinstance(exc, OSError) else _("too many levels of symbolic links")
+        reason = (os_reason(exc) if isinstance(exc, OSError) else _("the name holds a NUL character")
+                  if isinstance(exc, ValueError) else _("too many levels of symbolic links"))
         raise SpecError(Problem(label, 1, 1, _("cannot read file: {reason}").format(reason=reason))) from None
 
 

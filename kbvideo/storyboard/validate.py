@@ -102,6 +102,8 @@ class StoryboardParser(FieldReader):
                 values[key] = self.collect(self.integer, value_node, "kampung.year")
             else:
                 values[key] = self.collect(self.text, value_node, f"kampung.{key}", False)
+                if values[key] is None:
+                    self.broken_placeholders.add(f"kampung.{key}")  # its error is reported once, not at every use
         if "name" not in fields:
             raise Skip()
         if "kota" in fields and "kabupaten" in fields:
@@ -123,6 +125,8 @@ class StoryboardParser(FieldReader):
             value = self.collect(self.text, value_node, f"vars.{key}", False)
             if value is not None:
                 self.placeholders[f"vars.{key}"] = value
+            else:
+                self.broken_placeholders.add(f"vars.{key}")
 
     def output(self, node: YNode) -> Output:
         fields = self.mapping(node, OUTPUT_KEYS, "output")
@@ -283,7 +287,7 @@ class StoryboardParser(FieldReader):
                 hint = hint or did_you_mean(key, SHOT_KINDS)
             raise self.fail(node, f"{what}: {message}", hint)
         kind = kinds[0]
-        recorded = len(self.problems)
+        recorded = self.progress()
         fields = self.mapping(node, SHOT_KEYS[kind], f"{what}: {kind} shot")
         args: dict[str, Any] = {"kind": kind, "loc": self.loc(node)}
         args["fit"] = defaults.get("fit", "contain")
@@ -315,11 +319,11 @@ class StoryboardParser(FieldReader):
                 args["color"] = self.collect(self.colour, value, label, default="#0b5d3b")
             elif key in ("title", "subtitle"):
                 args[key] = self.collect(self.text, value, label)
-        if kind in ("still", "card", "chart") and "duration" not in fields and len(self.problems) == recorded:
+        if kind in ("still", "card", "chart") and "duration" not in fields and self.progress() == recorded:
             raise self.fail(node, f"{what}: a {kind} shot needs a duration", "add e.g. duration: 5")
         if kind == "clip" and "out" in fields and "duration" in fields:
             raise self.fail(fields["duration"], f"{what}: give 'out' or 'duration', not both")
-        if kind == "card" and not args.get("title") and len(self.problems) == recorded:
+        if kind == "card" and not args.get("title") and self.progress() == recorded:
             raise self.fail(node, f"{what}: a card needs a title", 'card: "Kampung KB ..."')
         return ShotSpec(**{k: v for k, v in args.items() if v is not None})
 
