@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kbvideo.errors import MediaError, Problem, SpecError
+from kbvideo.errors import MediaError, Problem, SpecError, UsageError, excerpt
+from kbvideo.i18n import _
 from kbvideo.media.cache import ProbeCache
 from kbvideo.media.probe import MediaInfo, probe_all
 from kbvideo.rules.contest import check_timeline
@@ -67,6 +68,19 @@ def plan_board(board: Storyboard, *, rules: str | None = None, use_cache: bool =
     return Plan(board.path, board.project_root, board, media, timeline, profile, findings, list(board.warnings))
 
 
+def _project_folder(root: str | Path) -> Path:
+    """--root as an absolute folder; a symlink loop or an impossible name is a usage error, not a traceback."""
+    try:
+        folder = Path(root).resolve()
+        usable = folder.is_dir()
+    except (OSError, RuntimeError, ValueError):
+        usable = False
+    if not usable:
+        raise UsageError(_("--root {path} is not a folder").format(path=excerpt(root, 200)),
+                         hint=_("give the project folder, the one holding storyboards/ and assets/"))
+    return folder
+
+
 def plan_storyboard(path: str | Path, *, rules: str | None = None, root: str | Path | None = None,
                     allow_outside: bool = False, use_cache: bool = True,
                     variables: dict[str, str] | None = None) -> Plan:
@@ -74,7 +88,7 @@ def plan_storyboard(path: str | Path, *, rules: str | None = None, root: str | P
 
     `extends:` templates are merged in first; `variables` fill {vars.NAME} (and win over `vars:`)."""
     path = Path(path)
-    project_root = Path(root).resolve() if root else find_project_root(path)
+    project_root = _project_folder(root) if root else find_project_root(path)
     node = load_storyboard_node(path, project_root=project_root, allow_outside=allow_outside)
     board = parse_storyboard(node, path, project_root, label=str(path), allow_outside=allow_outside,
                              variables=variables)

@@ -340,3 +340,16 @@ def test_a_refused_value_is_reported_once_not_again_where_it_is_used(tiny):
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 2, errors  # kampung.name and vars.angka; not the card title and chart title using them
     assert "kampung.name" in errors[0] and "vars.angka" in errors[1]
+
+
+def test_root_that_is_a_symlink_loop_or_missing_is_a_usage_error(tiny):
+    from kbvideo.errors import UsageError
+    from kbvideo.pipeline import plan_storyboard
+
+    (tiny / "loop").symlink_to("loop")
+    board = write(tiny, HEAD + SCENES)
+    for root in ("loop", "r" * 300, "missing"):
+        result = run("validate", "--root", root, board)
+        assert result.exit_code == 2 and "--root" in result.output
+        with pytest.raises(UsageError):
+            plan_storyboard(board, root=root)

@@ -22,7 +22,7 @@ SEVERITY_MARK = {"error": "✗", "warning": "!", "info": "·"}
 rules_option = click.option("--rules", "rules", metavar="NAME|PATH",
                             help="Rules profile: a built-in name or a YAML file (default: the storyboard's, "
                                  "else lomba-kampung-kb-2025).")
-root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path),
+root_option = click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path),
                            help="Project folder that asset paths must stay inside (default: the folder holding "
                                 "storyboards/ and assets/).")
 outside_option = click.option("--allow-outside", is_flag=True,
