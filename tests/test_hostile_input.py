@@ -353,3 +353,11 @@ def test_root_that_is_a_symlink_loop_or_missing_is_a_usage_error(tiny):
         assert result.exit_code == 2 and "--root" in result.output
         with pytest.raises(UsageError):
             plan_storyboard(board, root=root)
+
+
+def test_decomposed_unicode_template_name_is_found(tiny):
+    composed = unicodedata.normalize("NFC", "dasár.yaml")
+    write(tiny, "kampung: {name: Kampung KB Dasar, kota: Kota Dasar}\n", name=composed)
+    board = write(tiny, f"extends: {unicodedata.normalize('NFD', composed)}\n" + HEAD.splitlines()[1] + "\n" + SCENES)
+    result = run("plan", board)
+    assert result.exit_code == 0 and "Kampung KB Dasar" in result.output, result.output

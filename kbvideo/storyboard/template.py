@@ -121,6 +121,14 @@ def _extends_target(root: YNode, path: Path, chain: list[Path], project: Path, a
         reason = os_reason(exc) if isinstance(exc, OSError) else _("too many levels of symbolic links")
         raise SpecError(ext.problem(None, _("extends: cannot read '{path}': {reason}").format(
             path=excerpt(written), reason=reason))) from None
+    try:
+        if not target.exists():
+            other = normalised_path(target)  # the name in another Unicode normalisation (NFD from a Mac)
+            target = other.resolve() if other is not None else target
+    except (OSError, RuntimeError) as exc:
+        reason = os_reason(exc) if isinstance(exc, OSError) else _("too many levels of symbolic links")
+        raise SpecError(ext.problem(None, _("extends: cannot read '{path}': {reason}").format(
+            path=excerpt(written), reason=reason))) from None
     if not allow_outside and not _inside(target, project):
         lexical = Path(os.path.normpath(joined.absolute()))
         why = (_("leads outside the project through a symlink") if _inside(lexical, project)
@@ -135,7 +143,7 @@ def _extends_target(root: YNode, path: Path, chain: list[Path], project: Path, a
     if len(chain) >= MAX_DEPTH:
         raise SpecError(ext.problem(None, _("extends: more than {count} templates in a chain").format(count=MAX_DEPTH)))
     try:
-        found = target.is_file() or (normalised_path(target) or target).is_file()
+        found = target.is_file()
     except OSError as exc:
         raise SpecError(ext.problem(None, _("extends: cannot read '{path}': {reason}").format(
             path=excerpt(written), reason=os_reason(exc)))) from None
@@ -147,7 +155,7 @@ def _extends_target(root: YNode, path: Path, chain: list[Path], project: Path, a
         hint = (_("templates there: {names}").format(names=excerpt(", ".join(near), 200)) if near
                 else _("the path is relative to this storyboard's folder"))
         raise SpecError(ext.problem(None, _("extends: template not found: {path}").format(path=excerpt(written)), hint))
-    return target if target.is_file() else normalised_path(target)
+    return target
 
 
 def _resolve(root: YNode, path: Path, chain: list[Path], project: Path, allow_outside: bool) -> YNode:
