@@ -361,3 +361,17 @@ def test_decomposed_unicode_template_name_is_found(tiny):
     board = write(tiny, f"extends: {unicodedata.normalize('NFD', composed)}\n" + HEAD.splitlines()[1] + "\n" + SCENES)
     result = run("plan", board)
     assert result.exit_code == 0 and "Kampung KB Dasar" in result.output, result.output
+
+
+def test_a_roster_value_is_checked_where_it_lands(tmp_path):
+    from kbvideo.storyboard.validate import parse_storyboard
+
+    text = 'kampung: {name: Kampung KB Uji}\nscenes:\n  - id: a\n    topic: dashat\n    shots:\n' \
+           '      - card: "Data {vars.x}"\n        duration: 1\n'
+    node = load_yaml_text(text, "t.yaml")
+    for value, words in (("a\x1b[2Jb", "U+001B (ESC)"), ("y" * 600, "characters long")):
+        with pytest.raises(SpecError) as info:
+            parse_storyboard(node, tmp_path / "t.yaml", tmp_path, variables={"x": value})
+        (problem,) = info.value.problems
+        assert (problem.line, problem.col) == (6, 15) and words in problem.message
+        assert "\x1b" not in problem.format()

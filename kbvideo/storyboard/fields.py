@@ -146,7 +146,12 @@ class FieldReader:
         self.check_text(node, raw, what)
         if not raw.strip():
             raise self.fail(node, f"{what} is empty")
-        return self.fill_placeholders(node, raw, what) if placeholders else raw
+        if not placeholders:
+            return raw
+        filled = self.fill_placeholders(node, raw, what)
+        if filled != raw:  # values from a roster row are checked where they land
+            self.check_text(node, filled, what)
+        return filled
 
     def check_text(self, node: YNode, raw: str, what: str) -> None:
         """Refuse text no one should draw or print: too long, control characters, lone surrogates."""
