@@ -155,3 +155,21 @@ def test_one_long_frame_is_not_a_variable_rate():
     varying = "\n".join(f"{n} {pts} 1/30" for n, pts in enumerate([0, 2, 3, 5, 6, 8, 9, 10]))
     assert parse_stats(varying).interval_strays == 3
     assert Analysis(True, False, frame_interval_min=1 / 30, frame_interval_max=2 / 30, frame_interval_strays=3).vfr
+
+
+@pytest.mark.media
+def test_stream_without_a_decoder_is_a_media_error_not_a_traceback(tmp_path, media):
+    """An M4A whose sample entry and decoder config name no known codec: PyAV gives no codec context."""
+    data = bytearray(media.tone("t.m4a", seconds=1).read_bytes())
+    esds = data.find(b"esds")
+    config = data.find(bytes.fromhex("0480808017"), esds) + 5  # DecoderConfigDescriptor: object type 0x40 (AAC)
+    assert data[config] == 0x40
+    data[config] = 0xFE
+    entry = data.find(b"mp4a")
+    data[entry:entry + 4] = b"zzzz"
+    path = tmp_path / "odd.m4a"
+    path.write_bytes(bytes(data))
+    errors: dict = {}
+    assert probe_all([str(path)], errors=errors) == {}
+    assert "stream #0 cannot be decoded" in errors[str(path)].message
+    assert check_file(path, load_profile()).verdict == "fail"

@@ -410,6 +410,10 @@ def _describe(name, absolute, st, container, faststart, rotations: dict[int, flo
     streams = [*video_streams, *audio_streams]
     if not streams:
         raise MediaError(name, "contains no audio or video stream", "use a video, photo or sound file")
+    for stream in streams:
+        if stream.codec_context is None:  # ffmpeg found a stream but no decoder for it: damaged or exotic
+            raise MediaError(name, f"stream #{stream.index} cannot be decoded (damaged, or a codec ffmpeg does not know)",
+                             HINT_COPY_AGAIN)
     cover = {s.index for s in video_streams if int(s.disposition) & ATTACHED_PIC}
     main = next((s for s in video_streams if s.index not in cover), None)
     known_rotation = None
@@ -595,6 +599,11 @@ def probe_all(paths, cache: ProbeCache | None = None, *, errors: dict | None = N
                     info = probe(key)
                 except MediaError as exc:
                     by_file[absolute] = exc
+                except (KeyboardInterrupt, SystemExit, MemoryError):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a hostile file must give a message, not a traceback
+                    by_file[absolute] = MediaError(key, f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})",
+                                                   HINT_COPY_AGAIN)
                 else:
                     if cache is not None:
                         cache.put(info)
