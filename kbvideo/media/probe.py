@@ -599,7 +599,7 @@ def probe_all(paths, cache: ProbeCache | None = None, *, errors: dict | None = N
                     info = probe(key)
                 except MediaError as exc:
                     by_file[absolute] = exc
-                except (KeyboardInterrupt, SystemExit, MemoryError):
+                except (AssertionError, MemoryError):  # our own bugs and exhaustion are not the file's fault
                     raise
                 except Exception as exc:  # noqa: BLE001 - a hostile file must give a message, not a traceback
                     by_file[absolute] = MediaError(key, f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})",
