@@ -9,10 +9,55 @@ KbError
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+
+EXCERPT_CHARS = 60  # a value or key quoted inside a message: at most this many characters, then "…"
+MESSAGE_CHARS = 400  # any one message or hint, as printed
+SOURCE_LINE_CHARS = 100  # the echoed source line: a window of this many characters around the caret
+
+# Characters never printed raw: C0 controls (but tab/newline are handled by the caller), DEL, C1 controls
+# (U+009B is a one-byte CSI on some terminals), lone surrogates (cannot be encoded), and the bidirectional
+# overrides/isolates that make a line read differently from what it holds.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_char(match: re.Match) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str, limit: int | None = None, *, newlines: bool = False) -> str:
+    """`text` safe for a terminal: control characters, lone surrogates and bidi overrides shown as
+    visible escapes (ESC → \\x1b), newlines as \\n unless `newlines`; cut to `limit` characters + "…"."""
+    text = str(text)
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "…"
+    if not newlines:
+        text = text.replace("\n", "\\n").replace("\r", "\\r")
+    text = text.replace("\t", " ") if not newlines else text
+    return _UNPRINTABLE.sub(_escape_char, text)
+
+
+def excerpt(value, limit: int = EXCERPT_CHARS) -> str:
+    """A value or key as quoted inside a message: escaped, and at most `limit` characters + "…"."""
+    return printable(str(value), limit)
+
+
+def _window(line: str, col: int) -> tuple[str, int]:
+    """The part of a (possibly very long) source line around column `col`, and the caret's new column."""
+    line = line.rstrip("\n").expandtabs(1)
+    if len(line) <= SOURCE_LINE_CHARS:
+        return printable(line), len(printable(line[: max(0, col - 1)])) + 1
+    start = max(0, min(col - 1 - SOURCE_LINE_CHARS // 2, len(line) - SOURCE_LINE_CHARS))
+    piece = line[start:start + SOURCE_LINE_CHARS]
+    head = "…" if start > 0 else ""
+    tail = "…" if start + SOURCE_LINE_CHARS < len(line) else ""
+    caret = len(head) + len(printable(piece[: max(0, col - 1 - start)])) + 1
+    return head + printable(piece) + tail, caret
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,25 +74,28 @@ class Problem:
     code: str | None = None  # a stable rule id when the problem is one (e.g. "text.glyphs")
 
     def format(self) -> str:
-        head = f"{self.severity}: {self.path}:{self.line}:{self.col}: {self.message}"
+        """As printed: control characters escaped, long messages and source lines cut (see printable)."""
+        head = (f"{self.severity}: {printable(self.path, MESSAGE_CHARS)}:{self.line}:{self.col}: "
+                f"{printable(self.message, MESSAGE_CHARS)}")
         parts = [head]
         if self.source_line is not None:
-            parts.append("    " + self.source_line.rstrip("\n").expandtabs(1))
-            parts.append("    " + " " * max(0, self.col - 1) + "^")
+            shown, caret = _window(self.source_line, self.col)
+            parts.append("    " + shown)
+            parts.append("    " + " " * max(0, caret - 1) + "^")
         if self.hint:
-            parts.append(f"  hint: {self.hint}")
+            parts.append(f"  hint: {printable(self.hint, MESSAGE_CHARS)}")
         return "\n".join(parts)
 
     def to_dict(self) -> dict:
         return {
-            "path": self.path,
+            "path": printable(self.path, MESSAGE_CHARS),
             "line": self.line,
             "col": self.col,
             "severity": self.severity,
-            "message": self.message,
-            "hint": self.hint,
+            "message": printable(self.message, MESSAGE_CHARS),
+            "hint": None if self.hint is None else printable(self.hint, MESSAGE_CHARS),
             "code": self.code,
-            "source_line": self.source_line,
+            "source_line": None if self.source_line is None else printable(self.source_line, 300),
         }
 
 
@@ -62,9 +110,9 @@ class KbError(Exception):
         self.hint = hint
 
     def format(self) -> str:
-        text = f"error: {self.message}"
+        text = f"error: {printable(self.message, MESSAGE_CHARS, newlines=True)}"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {printable(self.hint, MESSAGE_CHARS, newlines=True)}"
         return text
 
 
@@ -110,12 +158,12 @@ class RenderError(KbError):
         self.stderr = stderr
 
     def format(self) -> str:
-        text = f"error: {self.message}"
+        text = f"error: {printable(self.message, MESSAGE_CHARS, newlines=True)}"
         if self.stderr:
             tail = "\n".join(self.stderr.strip().splitlines()[-15:])
             text += "\n  ffmpeg said:\n" + "\n".join("    " + line for line in tail.splitlines())
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {printable(self.hint, MESSAGE_CHARS, newlines=True)}"
         return text
 
 

@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kbvideo.errors import MediaError, Problem, SpecError
+from kbvideo.errors import MediaError, Problem, SpecError, UsageError, excerpt
+from kbvideo.i18n import _
 from kbvideo.media.cache import ProbeCache
 from kbvideo.media.probe import MediaInfo, probe_all
 from kbvideo.rules.contest import check_timeline
@@ -18,7 +19,7 @@ from kbvideo.speech.cues import CueLimits
 from kbvideo.speech.model import Speech
 from kbvideo.speech.narration import narration_speech
 from kbvideo.storyboard.model import Storyboard
-from kbvideo.storyboard.template import load_storyboard_node
+from kbvideo.storyboard.template import find_project_root, load_storyboard_node
 from kbvideo.storyboard.validate import parse_storyboard
 from kbvideo.timeline.model import Timeline
 from kbvideo.timeline.resolve import resolve_timeline
@@ -37,15 +38,6 @@ class Plan:
     findings: list[Finding] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     speech: dict[str, Speech] = field(default_factory=dict)  # scene id → narration speech (text narrations)
-
-
-def find_project_root(storyboard: Path) -> Path:
-    """The nearest folder above the storyboard holding both storyboards/ and assets/, else its own folder."""
-    folder = storyboard.resolve().parent
-    for candidate in (folder, *folder.parents):
-        if (candidate / "storyboards").is_dir() and (candidate / "assets").is_dir():
-            return candidate
-    return folder
 
 
 def cache_dir(project_root: Path) -> Path:
@@ -105,6 +97,19 @@ def plan_board(board: Storyboard, *, rules: str | None = None, use_cache: bool =
                 speech)
 
 
+def _project_folder(root: str | Path) -> Path:
+    """--root as an absolute folder; a symlink loop or an impossible name is a usage error, not a traceback."""
+    try:
+        folder = Path(root).resolve()
+        usable = folder.is_dir()
+    except (OSError, RuntimeError, ValueError):
+        usable = False
+    if not usable:
+        raise UsageError(_("--root {path} is not a folder").format(path=excerpt(root, 200)),
+                         hint=_("give the project folder, the one holding storyboards/ and assets/"))
+    return folder
+
+
 def plan_storyboard(path: str | Path, *, rules: str | None = None, root: str | Path | None = None,
                     allow_outside: bool = False, use_cache: bool = True,
                     variables: dict[str, str] | None = None) -> Plan:
@@ -112,8 +117,8 @@ def plan_storyboard(path: str | Path, *, rules: str | None = None, root: str | P
 
     `extends:` templates are merged in first; `variables` fill {vars.NAME} (and win over `vars:`)."""
     path = Path(path)
-    project_root = Path(root).resolve() if root else find_project_root(path)
-    node = load_storyboard_node(path)
+    project_root = _project_folder(root) if root else find_project_root(path)
+    node = load_storyboard_node(path, project_root=project_root, allow_outside=allow_outside)
     board = parse_storyboard(node, path, project_root, label=str(path), allow_outside=allow_outside,
                              variables=variables)
     plan = plan_board(board, rules=rules, use_cache=use_cache)

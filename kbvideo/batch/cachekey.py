@@ -53,9 +53,13 @@ class FileHasher:
         self.dirty = False
         if cache_file is not None and cache_file.is_file():
             try:
-                self.entries = json.loads(cache_file.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self.entries = {}
+                loaded = json.loads(cache_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError, RecursionError):
+                loaded = {}
+            # a damaged file (not an object, entries of the wrong shape) only costs re-hashing
+            self.entries = {k: v for k, v in loaded.items() if isinstance(v, dict) and isinstance(v.get("sha256"), str)
+                            and isinstance(v.get("size"), int) and isinstance(v.get("mtime_ns"), int)} \
+                if isinstance(loaded, dict) else {}
 
     def hash(self, path: str | Path) -> str:
         path = os.path.abspath(path)
@@ -122,9 +126,10 @@ def key_path(output: Path) -> Path:
 
 def read_key(output: Path) -> dict[str, Any] | None:
     try:
-        return json.loads(key_path(output).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        record = json.loads(key_path(output).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
+    return record if isinstance(record, dict) else None  # a damaged key file means "not up to date"
 
 
 def write_key(output: Path, record: dict[str, Any]) -> None:

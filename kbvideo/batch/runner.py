@@ -121,8 +121,9 @@ def _plan(village: Village, options: BatchOptions, templates: TemplateCache):
     return plan_board(board, rules=options.rules)
 
 
-def _texts(village: Village) -> dict[str, str]:
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in template_chain(village.storyboard)}
+def _texts(village: Village, options: BatchOptions) -> dict[str, str]:
+    chain = template_chain(village.storyboard, project_root=options.root, allow_outside=options.allow_outside)
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in chain}
 
 
 def _rules_argument(options: BatchOptions, plan) -> str:
@@ -144,7 +145,7 @@ def prepare(village: Village, options: BatchOptions, outdir: Path, hasher: FileH
     prepared = _Prepared(village, result)
     try:
         plan = _plan(village, options, templates)
-        texts = _texts(village)
+        texts = _texts(village, options)
     except SpecError as exc:
         result.status, result.problems = "invalid", list(exc.problems)
         result.error = f"{len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} in the storyboard"

@@ -86,6 +86,7 @@ class Analysis:
     video_end: float | None = None  # last decoded frame's time + one frame
     frame_interval_min: float | None = None
     frame_interval_max: float | None = None
+    frame_interval_strays: int | None = None  # intervals more than 10 % off the usual one
     audio_end: float | None = None  # last decoded sample's end
     black: tuple[Interval, ...] = ()
     freeze: tuple[Interval, ...] = ()
@@ -99,9 +100,14 @@ class Analysis:
 
     @property
     def vfr(self) -> bool | None:
-        """Frame intervals vary by more than 10 % (constant-rate files vary by a timebase tick at most)."""
+        """Frame intervals vary by more than 10 % (constant-rate files vary by a timebase tick at most).
+
+        One odd interval is not a variable rate: a fragmented MP4 often gives its first frame two frame
+        times (189 frames over 190 frame times read as "29.842 fps, VFR"); it takes two, as in the probe."""
         if not self.frame_interval_min or not self.frame_interval_max:
             return None
+        if self.frame_interval_strays is not None:
+            return self.frame_interval_strays >= 2
         return self.frame_interval_max / self.frame_interval_min > 1.1
 
     def to_dict(self) -> dict:
@@ -203,6 +209,7 @@ class StreamStats:
     interval_min: Fraction | None
     interval_max: Fraction | None
     interval_last: Fraction | None  # between the last two frames: the best guess of the last frame's length
+    interval_strays: int | None = None  # intervals more than 10 % off the median one
 
 
 def parse_stats(text: str) -> StreamStats:
@@ -214,6 +221,7 @@ def parse_stats(text: str) -> StreamStats:
     first = last = None
     last_samples = None
     interval_min = interval_max = interval_last = None
+    steps: list[Fraction] = []
     for line in text.splitlines():
         parts = line.split()
         if len(parts) < 3 or parts[1] in ("N/A", "NOPTS"):
@@ -229,12 +237,17 @@ def parse_stats(text: str) -> StreamStats:
             interval_min = step if interval_min is None else min(interval_min, step)
             interval_max = step if interval_max is None else max(interval_max, step)
             interval_last = step
+            steps.append(step)
         if first is None:
             first = t
         last = t
         if len(parts) >= 4 and parts[3].isdigit():
             last_samples = int(parts[3])
-    return StreamStats(frames, first, last, last_samples, interval_min, interval_max, interval_last)
+    strays = None
+    if steps:
+        usual = sorted(steps)[len(steps) // 2]
+        strays = sum(1 for step in steps if abs(step - usual) > usual / 10)
+    return StreamStats(frames, first, last, last_samples, interval_min, interval_max, interval_last, strays)
 
 
 # ---------------------------------------------------------------------------------------------- running
@@ -315,6 +328,7 @@ def analyze_file(path: str | Path, info: MediaInfo, settings: AnalysisSettings |
         video_end=video_end,
         frame_interval_min=float(vstats.interval_min) if vstats and vstats.interval_min else None,
         frame_interval_max=float(vstats.interval_max) if vstats and vstats.interval_max else None,
+        frame_interval_strays=vstats.interval_strays if vstats else None,
         audio_end=audio_end,
         black=tuple(log.black) if want_video else (),
         freeze=tuple(i.closed(video_end) for i in log.freeze) if want_video else (),

@@ -6,14 +6,18 @@ Exit 0 when every file passes (warnings allowed), 1 when any file fails, 2 on mi
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
 
 from kbvideo.check import FileReport, check_file, find_videos
-from kbvideo.errors import UsageError
+from kbvideo.errors import UsageError, excerpt, printable
+from kbvideo.i18n import _
 from kbvideo.rules.profile import load_profile
 from kbvideo.timecode import format_seconds
 
@@ -45,7 +49,7 @@ class _Progress:
         self.name = ""
 
     def start(self, index: int, path: Path) -> None:
-        self.index, self.name = index, path.name
+        self.index, self.name = index, printable(path.name, 60)
         self._show("")
 
     def update(self, done: float, total: float | None) -> None:
@@ -62,13 +66,13 @@ class _Progress:
 
 
 def _print_table(reports: list[FileReport]) -> None:
-    rows = [(r.path, r.verdict.upper(), _duration(r.duration), _size(r.size_bytes)) for r in reports]
+    rows = [(printable(r.path), r.verdict.upper(), _duration(r.duration), _size(r.size_bytes)) for r in reports]
     width = max([len("FILE"), *(len(row[0]) for row in rows)])
     click.echo(f"{'FILE':<{width}}  {'VERDICT':<7}  {'DURATION':>9}  {'SIZE':>9}")
     for report, row in zip(reports, rows):
         click.echo(f"{row[0]:<{width}}  {row[1]:<7}  {row[2]:>9}  {row[3]:>9}")
         for finding in report.findings:
-            click.echo(f"    {SEVERITY_MARK[finding.severity]} {finding.rule}: {finding.message}")
+            click.echo(f"    {SEVERITY_MARK[finding.severity]} {finding.rule}: {printable(finding.message)}")
 
 
 def _csv_row(report: FileReport) -> dict:
@@ -84,12 +88,65 @@ def _csv_row(report: FileReport) -> dict:
     }
 
 
+def _writable(path: Path, mode: int) -> bool:
+    return os.access(path, mode)
+
+
+def _csv_target(csv_path: Path, files: list[Path]) -> Path:
+    """Refuse a --csv destination that cannot be written, before any file is scanned (a long scan must
+    not end in a lost report), and one that is a file being checked."""
+    shown = excerpt(csv_path, 200)
+    folder = csv_path.parent
+    try:
+        if csv_path.is_dir():
+            raise UsageError(_("--csv {path} is a folder").format(path=shown), hint=_("give a file name, e.g. report.csv"))
+        if not folder.is_dir():
+            raise UsageError(_("--csv {path}: the folder {folder} does not exist").format(
+                path=shown, folder=excerpt(folder, 200)), hint=_("create the folder first, or write the report elsewhere"))
+        if not _writable(folder, os.W_OK | os.X_OK) or (csv_path.exists() and not _writable(csv_path, os.W_OK)):
+            raise UsageError(_("--csv {path}: cannot write there (permission denied)").format(path=shown),
+                             hint=_("write the report to a folder you own"))
+        target = csv_path.resolve()
+    except OSError as exc:
+        raise UsageError(_("--csv {path}: {reason}").format(path=shown, reason=exc.strerror or exc)) from None
+    for path in files:
+        try:
+            same = target == path.resolve() or (target.exists() and os.path.samefile(target, path))
+        except OSError:
+            same = False
+        if same:
+            raise UsageError(_("--csv {path} is one of the files being checked").format(path=shown),
+                             hint=_("name the report differently, e.g. report.csv"))
+    return csv_path
+
+
+def _write_csv(csv_path: Path, reports: list[FileReport]) -> None:
+    """All rows or nothing: a temporary file beside the target, then rename."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    writer.writerows(_csv_row(r) for r in reports)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{csv_path.name[:50]}.", suffix=".tmp", dir=csv_path.parent)
+        with os.fdopen(fd, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
+            handle.write(buffer.getvalue())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, csv_path)
+    except OSError as exc:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        raise UsageError(_("cannot write --csv {path}: {reason}").format(
+            path=excerpt(csv_path, 200), reason=exc.strerror or exc),
+            hint=_("the table above has every result; write the report to another folder")) from None
+
+
 @click.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--rules", "rules", metavar="NAME|PATH",
               help="Rules profile: a built-in name or a YAML file (default: lomba-kampung-kb-2025).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path),
               metavar="REPORT.csv", help="Also write one row per file to this CSV file.")
 @click.option("--quick", is_flag=True, help="Header and audio only: no video decode (no black, freeze or truncation check of the picture).")
 @click.pass_context
@@ -104,6 +161,8 @@ def check(ctx: click.Context, paths: tuple[Path, ...], rules: str | None, as_jso
     if not files:
         raise UsageError("no video files found in " + ", ".join(str(p) for p in paths),
                          hint="video files end in .mp4, .mov, .mkv, ...")
+    if csv_path is not None:
+        _csv_target(csv_path, files)
     progress = _Progress(len(files), enabled=sys.stderr.isatty() and (len(files) > 1 or not quick))
     reports: list[FileReport] = []
     try:
@@ -119,10 +178,7 @@ def check(ctx: click.Context, paths: tuple[Path, ...], rules: str | None, as_jso
     else:
         _print_table(reports)
     if csv_path is not None:
-        with open(csv_path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
-            writer.writeheader()
-            writer.writerows(_csv_row(r) for r in reports)
+        _write_csv(csv_path, reports)
     counts = {v: sum(r.verdict == v for r in reports) for v in ("pass", "warn", "fail")}
     click.echo(f"{len(reports)} file{'s' if len(reports) != 1 else ''} checked against {profile.name}: "
                f"{counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail", err=True)

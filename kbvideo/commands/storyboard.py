@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from kbvideo.errors import KbError, SpecError
+from kbvideo.errors import MESSAGE_CHARS, KbError, SpecError, printable
 from kbvideo.i18n import _
 from kbvideo.pipeline import Plan, plan_storyboard
 from kbvideo.rules.contest import caption_cps, length_verdict
@@ -23,7 +23,7 @@ SEVERITY_MARK = {"error": "✗", "warning": "!", "info": "·"}
 rules_option = click.option("--rules", "rules", metavar="NAME|PATH",
                             help="Rules profile: a built-in name or a YAML file (default: the storyboard's, "
                                  "else lomba-kampung-kb-2025).")
-root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path),
+root_option = click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path),
                            help="Project folder that asset paths must stay inside (default: the folder holding "
                                 "storyboards/ and assets/).")
 outside_option = click.option("--allow-outside", is_flag=True,
@@ -32,8 +32,9 @@ outside_option = click.option("--allow-outside", is_flag=True,
 
 def echo_findings(findings: list[Finding], err: bool = False) -> None:
     for finding in findings:
-        where = f" ({finding.where})" if finding.where else ""
-        click.echo(f"  {SEVERITY_MARK[finding.severity]} {finding.severity}: {finding.rule}: {finding.message}{where}", err=err)
+        where = f" ({printable(finding.where, MESSAGE_CHARS)})" if finding.where else ""
+        message = printable(finding.message, MESSAGE_CHARS)
+        click.echo(f"  {SEVERITY_MARK[finding.severity]} {finding.severity}: {finding.rule}: {message}{where}", err=err)
 
 
 def _scene_rows(plan: Plan) -> list[list[str]]:
@@ -177,7 +178,7 @@ def validate_command(ctx: click.Context, storyboards: tuple[Path, ...], as_json:
         ctx.exit(code)
     for r in results:
         if r["status"] == "invalid":
-            click.echo(f"{r['path']}: INVALID", err=True)
+            click.echo(f"{printable(r['path'], 200)}: INVALID", err=True)
             for problem in r["problems"]:
                 click.echo(problem.format(), err=True)
             if "error" in r:
@@ -186,7 +187,7 @@ def validate_command(ctx: click.Context, storyboards: tuple[Path, ...], as_json:
         plan: Plan = r["plan"]
         t = plan.timeline
         verdict = "FAIL" if r["status"] == "fail" else "ok"
-        click.echo(f"{r['path']}: {verdict} — {length_verdict(t.duration, t.fps, plan.profile.duration_max)}"
+        click.echo(f"{printable(r['path'], 200)}: {verdict} — {length_verdict(t.duration, t.fps, plan.profile.duration_max)}"
                    f" · rules {plan.profile.name}")
         for problem in r["problems"]:
             click.echo(problem.format(), err=True)

@@ -137,7 +137,7 @@ class MediaInfo:
 # Implementation. PyAV and Pillow are imported inside the functions that need them, so a run served
 # from the cache opens no media and does not pay for importing them.
 
-PROBE_VERSION = 1  # bump when MediaInfo's meaning changes: old cache entries are then ignored
+PROBE_VERSION = 2  # bump when MediaInfo's meaning changes: old cache entries are then ignored
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 UNSUPPORTED_IMAGE_SUFFIXES = {".heic", ".heif", ".avif"}
@@ -343,13 +343,14 @@ def _scan_index(name: str, streams, file_size: int, main_index: int) -> dict[int
     return scans
 
 
-def _scan_packets(name: str, container, streams, main) -> tuple[dict[int, _StreamScan], int | None]:
-    """Demux (not decode) every packet; decode only the first video frame when its rotation is wanted."""
+def _scan_packets(name: str, container, streams, main, want_rotation: bool = True) -> tuple[dict[int, _StreamScan], int | None]:
+    """Demux (not decode) every packet, keeping the main stream's frame times; decode only the first
+    video frame when its rotation is wanted."""
     import av
 
     scans = {s.index: _StreamScan(s.time_base) for s in streams}
     main_index = main.index if main is not None else -1
-    rotation = None
+    rotation = None if want_rotation else 0
     try:
         for packet in container.demux(*streams):
             scan = scans.get(packet.stream_index)
@@ -375,7 +376,7 @@ def _scan_packets(name: str, container, streams, main) -> tuple[dict[int, _Strea
         raise MediaError(name, f"file is damaged: reading it failed ({exc})", HINT_COPY_AGAIN) from None
     if main is not None and rotation is None:
         rotation = _rotation_from_frames(main, None)  # frames held back by the decoder's delay
-    return scans, rotation
+    return scans, rotation if want_rotation else None
 
 
 def _rotation_from_frames(stream, packet) -> int | None:
@@ -409,6 +410,10 @@ def _describe(name, absolute, st, container, faststart, rotations: dict[int, flo
     streams = [*video_streams, *audio_streams]
     if not streams:
         raise MediaError(name, "contains no audio or video stream", "use a video, photo or sound file")
+    for stream in streams:
+        if stream.codec_context is None:  # ffmpeg found a stream but no decoder for it: damaged or exotic
+            raise MediaError(name, f"stream #{stream.index} cannot be decoded (damaged, or a codec ffmpeg does not know)",
+                             HINT_COPY_AGAIN)
     cover = {s.index for s in video_streams if int(s.disposition) & ATTACHED_PIC}
     main = next((s for s in video_streams if s.index not in cover), None)
     known_rotation = None
@@ -418,7 +423,7 @@ def _describe(name, absolute, st, container, faststart, rotations: dict[int, flo
             known_rotation = _clockwise(rotations[main.id])
     scans = _scan_index(name, streams, st.st_size, main.index if main is not None else -1) if from_index else None
     if scans is None:
-        scans, decoded_rotation = _scan_packets(name, container, streams, main if known_rotation is None else None)
+        scans, decoded_rotation = _scan_packets(name, container, streams, main, known_rotation is None)
     else:
         decoded_rotation = None
         if main is not None and known_rotation is None:
@@ -468,6 +473,8 @@ def _video_stream(stream, scan: _StreamScan, is_cover: bool, rotation: int) -> V
     sar = cc.sample_aspect_ratio
     sar = Fraction(sar) if sar and sar != 1 else None
     fps = stream.average_rate or stream.guessed_rate
+    if not is_cover:
+        fps = _rate_from_durations(scan, fps)
     return VideoStream(
         index=stream.index,
         codec=_codec_name(cc),
@@ -507,6 +514,34 @@ def _audio_stream(stream, scan: _StreamScan) -> AudioStream:
         duration=duration,
         start_time=start,
     )
+
+
+STANDARD_RATES = tuple(Fraction(r) for r in ("24000/1001", "24", "25", "30000/1001", "30", "48", "50",
+                                              "60000/1001", "60", "12", "15", "20", "100", "120"))
+
+
+def _rate_from_durations(scan: _StreamScan, reported) -> Fraction | None:
+    """The frame rate from the stream's time base and its frame durations, when the container's average
+    disagrees. ffmpeg averages frames over the stream's span, so one long first frame of a fragmented MP4
+    makes a constant 30 fps read 29.842 (189 frames in 190 frame times). Variable-rate footage keeps
+    the container's average."""
+    reported = Fraction(reported) if reported else None
+    ordered = sorted(set(scan.stamps))
+    deltas = [b - a for a, b in zip(ordered, ordered[1:])]
+    if len(deltas) < 3 or _is_vfr(scan.stamps):
+        return reported
+    usual = sorted(deltas)[len(deltas) // 2]
+    tolerance = 1 if usual >= 20 else 0  # one tick of rounding (33/34 ms at 29.97 fps), when a tick is small
+    steady = [d for d in deltas if abs(d - usual) <= tolerance]
+    if not steady or usual <= 0:
+        return reported
+    measured = Fraction(len(steady)) / (sum(steady) * scan.time_base)
+    if reported and abs(reported - measured) <= measured / 500:
+        return reported  # they agree (within 0.2 %): keep the container's exact fraction
+    near = min(STANDARD_RATES, key=lambda rate: abs(rate - measured))
+    if abs(near - measured) <= measured / 500:
+        return near
+    return measured.limit_denominator(1001)
 
 
 def _is_vfr(stamps: list[int]) -> bool:
@@ -564,6 +599,11 @@ def probe_all(paths, cache: ProbeCache | None = None, *, errors: dict | None = N
                     info = probe(key)
                 except MediaError as exc:
                     by_file[absolute] = exc
+                except (AssertionError, MemoryError):  # our own bugs and exhaustion are not the file's fault
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a hostile file must give a message, not a traceback
+                    by_file[absolute] = MediaError(key, f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})",
+                                                   HINT_COPY_AGAIN)
                 else:
                     if cache is not None:
                         cache.put(info)

@@ -55,6 +55,8 @@ def open_picture(path: str, fit_within: tuple[int, int] | None = None):
                 img = img.convert("RGBA")
             elif img.mode in ("LA", "PA", "La"):
                 img = img.convert("RGBA")
+            elif img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+                img = _wide_grey_to_rgba(img)
             elif img.mode != "RGBA":
                 img = img.convert("RGB").convert("RGBA")
             img.load()
@@ -64,6 +66,21 @@ def open_picture(path: str, fit_within: tuple[int, int] | None = None):
                          "scale it down below about 90 megapixels") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise MediaError(path, f"cannot read picture: {exc}", "re-export it as JPEG or PNG") from exc
+
+
+def _wide_grey_to_rgba(img):
+    """16-bit (and 32-bit integer or float) greyscale → 8-bit RGBA. Pillow's own convert() clips every
+    value above 255, so a 16-bit PNG came out white: scale 0..65535 to 0..255 instead (float: 0..1)."""
+    import numpy as np
+    from PIL import Image
+
+    values = np.asarray(img, dtype=np.float64)
+    if img.mode == "F" and values.size and np.nanmax(values) <= 1.0:
+        values = values * 255.0
+    elif img.mode != "F" or (values.size and np.nanmax(values) > 255.0):
+        values = values / 257.0  # 65535 → 255
+    grey = np.clip(np.nan_to_num(values), 0, 255).round().astype(np.uint8)
+    return Image.fromarray(grey).convert("RGBA")
 
 
 def _resize_rgba(img, size):

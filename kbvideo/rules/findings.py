@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from kbvideo.errors import MESSAGE_CHARS, printable
+
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -17,9 +19,10 @@ class Finding:
     where: str | None = None  # scene id, "path:line", time code...
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"rule": self.rule, "severity": self.severity, "message": self.message}
+        out: dict[str, Any] = {"rule": self.rule, "severity": self.severity,
+                               "message": printable(self.message, MESSAGE_CHARS)}
         if self.where:
-            out["where"] = self.where
+            out["where"] = printable(self.where, MESSAGE_CHARS)
         out.update(self.values)
         return out
 

@@ -7,14 +7,16 @@ with line numbers, like storyboards.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kbvideo.errors import Problem, SpecError, UsageError
-from kbvideo.storyboard.load import load_yaml_text, to_python
+from kbvideo.errors import Problem, SpecError, UsageError, excerpt
+from kbvideo.i18n import _
+from kbvideo.storyboard.load import load_yaml_text, read_text, to_python
 
 DEFAULT_PROFILE = "lomba-kampung-kb-2025"
 
@@ -74,12 +76,55 @@ class RulesProfile:
 
 
 # section -> key -> (attribute, converter)
+def _finite(value: Any) -> float:
+    """A number that is one: NaN passes every range check (`not nan < 0`), so it and ±infinity are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(_("must be a number"))
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        raise ValueError(_("must be a number, not '{value}'").format(value=excerpt(value))) from None
+    if not math.isfinite(number):
+        raise ValueError(_("must be a finite number, not '{value}' (NaN and infinity are not limits)").format(
+            value=excerpt(value)))
+    return number
+
+
+def _whole(value: Any) -> int:
+    number = _finite(value)
+    if number != int(number):
+        raise ValueError(_("must be a whole number, not '{value}'").format(value=excerpt(value)))
+    return int(number)
+
+
 def _fps_list(value: Any) -> tuple[Fraction, ...]:
-    return tuple(Fraction(str(v)) for v in value)
+    if not isinstance(value, list):
+        raise ValueError(_("must be a list of frame rates, e.g. [25, 30]"))
+    rates = []
+    for item in value:
+        text = str(item)
+        if len(text) > 30:
+            raise ValueError(_("'{value}' is not a frame rate").format(value=excerpt(text)))
+        try:
+            rate = Fraction(text)
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(_("'{value}' is not a frame rate").format(value=excerpt(text))) from None
+        if rate <= 0:
+            raise ValueError(_("'{value}' is not a frame rate").format(value=excerpt(text)))
+        rates.append(rate)
+    return tuple(rates)
 
 
 def _opt_float(value: Any) -> float | None:
-    return None if value is None else float(value)
+    return None if value is None else _finite(value)
+
+
+def _loudness(value: Any) -> Loudness | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError(_("must be a mapping with target, tolerance and true_peak_max"))
+    return Loudness(**{k: _finite(x) for k, x in value.items()})
 
 
 def _severity(value: Any) -> str | None:
@@ -97,8 +142,8 @@ _FIELDS: dict[str, dict[str, tuple[str, Any]]] = {
         "min_severity": ("duration_min_severity", _severity),
     },
     "video": {
-        "width": ("width", int),
-        "height": ("height", int),
+        "width": ("width", _whole),
+        "height": ("height", _whole),
         "fps": ("fps", _fps_list),
         "codec": ("video_codec", str),
         "profiles": ("video_profiles", tuple),
@@ -109,9 +154,9 @@ _FIELDS: dict[str, dict[str, tuple[str, Any]]] = {
     "audio": {
         "required": ("audio_required", bool),
         "codec": ("audio_codec", str),
-        "sample_rate": ("sample_rate", int),
-        "channels": ("channels", int),
-        "loudness": ("loudness", lambda v: None if v is None else Loudness(**{k: float(x) for k, x in v.items()})),
+        "sample_rate": ("sample_rate", _whole),
+        "channels": ("channels", _whole),
+        "loudness": ("loudness", _loudness),
     },
     "topics": {
         "required": ("topics_required", tuple),
@@ -119,12 +164,12 @@ _FIELDS: dict[str, dict[str, tuple[str, Any]]] = {
     },
     "family_functions": {"all_eight": ("family_functions_all", _severity)},
     "captions": {
-        "max_cps": ("caption_max_cps", float),
-        "min_duration": ("caption_min_duration", float),
-        "max_duration": ("caption_max_duration", float),
-        "max_lines": ("caption_max_lines", int),
-        "max_chars_per_line": ("caption_max_chars_per_line", int),
-        "min_gap_frames": ("caption_min_gap_frames", int),
+        "max_cps": ("caption_max_cps", _finite),
+        "min_duration": ("caption_min_duration", _finite),
+        "max_duration": ("caption_max_duration", _finite),
+        "max_lines": ("caption_max_lines", _whole),
+        "max_chars_per_line": ("caption_max_chars_per_line", _whole),
+        "min_gap_frames": ("caption_min_gap_frames", _whole),
     },
     "narration": {
         "scratch_final": ("narration_scratch_final", _severity),
@@ -157,15 +202,20 @@ def read_profile_text(name_or_path: str) -> tuple[str, str]:
         ref = resources.files("kbvideo.rules") / "profiles" / f"{name_or_path}.yaml"
         return ref.read_text(encoding="utf-8"), f"builtin:{name_or_path}"
     path = Path(name_or_path)
-    if path.suffix.lower() in (".yaml", ".yml") or path.exists():
-        if not path.is_file():
-            raise UsageError(f"rules file not found: {name_or_path}", hint="give a built-in profile name or a YAML file")
+    try:
+        exists = path.exists()
+    except (OSError, ValueError):
+        exists = False
+    if path.suffix.lower() in (".yaml", ".yml") or exists:
         try:
-            return path.read_text(encoding="utf-8"), str(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read rules file {name_or_path}: {exc}") from exc
+            if not path.is_file():
+                raise UsageError(f"rules file not found: {excerpt(name_or_path, 200)}",
+                                 hint="give a built-in profile name or a YAML file")
+        except (OSError, ValueError):
+            pass  # read_text below names the reason
+        return read_text(path, str(path), "rules file"), str(path)
     known = ", ".join(builtin_profiles())
-    raise UsageError(f"unknown rules profile '{name_or_path}'", hint=f"built-in profiles: {known}; or give a .yaml file")
+    raise UsageError(f"unknown rules profile '{excerpt(name_or_path)}'", hint=f"built-in profiles: {known}; or give a .yaml file")
 
 
 def load_profile(name_or_path: str | None = None) -> RulesProfile:
@@ -183,20 +233,20 @@ def load_profile(name_or_path: str | None = None) -> RulesProfile:
             continue
         table = _FIELDS.get(key)
         if table is None:
-            problems.append(key_node.problem(label, f"unknown section '{key}'", hint="sections: name, title, " + ", ".join(_FIELDS)))
+            problems.append(key_node.problem(label, f"unknown section '{excerpt(key)}'", hint="sections: name, title, " + ", ".join(_FIELDS)))
             continue
         if value_node.kind != "map":
             problems.append(value_node.problem(label, f"'{key}' must be a mapping"))
             continue
         for sub, (sub_key_node, sub_value_node) in value_node.value.items():
             if sub not in table:
-                problems.append(sub_key_node.problem(label, f"unknown key '{key}.{sub}'", hint="known: " + ", ".join(table)))
+                problems.append(sub_key_node.problem(label, f"unknown key '{excerpt(key)}.{excerpt(sub)}'", hint="known: " + ", ".join(table)))
                 continue
             attr, convert = table[sub]
             try:
                 kwargs[attr] = convert(to_python(sub_value_node))
-            except (TypeError, ValueError) as exc:
-                problems.append(sub_value_node.problem(label, f"'{key}.{sub}': {exc}"))
+            except (TypeError, ValueError, AttributeError) as exc:
+                problems.append(sub_value_node.problem(label, f"'{key}.{sub}': {excerpt(exc, 200)}"))
     if problems:
         raise SpecError(problems)
     kwargs.setdefault("name", Path(name_or_path).stem)

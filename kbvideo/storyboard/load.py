@@ -2,22 +2,29 @@
 
 Safe YAML only, composed (not constructed) so that every value keeps its position and its raw
 text: the validator decides what `no`, `1:30` or `012` mean, not YAML 1.1. Refused with a located
-problem: non-UTF-8 bytes, tabs in indentation, several documents, duplicate keys, and aliases that
-expand past a node budget (alias bombs).
+problem: non-UTF-8 bytes (UTF-16 files are named as such), tabs in indentation, several documents,
+duplicate keys, aliases that expand past a node budget (alias bombs) or refer to themselves, and
+collections nested deeper than MAX_DEPTH (which would otherwise exhaust Python's recursion limit).
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from kbvideo.errors import Problem, SpecError
+from kbvideo.errors import Problem, SpecError, excerpt
+from kbvideo.i18n import _
 
 MAX_NODES = 200_000  # after alias expansion; a real storyboard has a few thousand
 MAX_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 40  # nesting of mappings and lists (aliases included); a storyboard needs about 8
 
 _SHORT_TAGS = {
     "tag:yaml.org,2002:str": "str",
@@ -38,8 +45,11 @@ class Source:
 
     label: str
     lines: list[str]
+    quote: bool = True  # False for files outside the project: their lines are never echoed in messages
 
     def line(self, number: int) -> str | None:
+        if not self.quote:
+            return None
         return self.lines[number - 1] if 0 < number <= len(self.lines) else None
 
 
@@ -85,22 +95,59 @@ def _problem_at(source: Source, line: int, col: int, message: str, hint: str | N
     return Problem(source.label, line, col, message, hint, source.line(line))
 
 
+HINT_UTF8 = "save the file as UTF-8 (in most editors: Save with encoding → UTF-8)"
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """'UTF-16 (…)' / 'UTF-32 (…)' when the bytes look like one (by BOM, else by where the zero bytes are)."""
+    for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"), (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+                      (b"\xff\xfe", "UTF-16 (little-endian)"), (b"\xfe\xff", "UTF-16 (big-endian)")):
+        if data.startswith(bom):
+            return name
+    sample = data[:4096]
+    if len(sample) < 4 or b"\x00" not in sample:
+        return None
+    even = sample[0::2].count(0) / max(1, len(sample[0::2]))
+    odd = sample[1::2].count(0) / max(1, len(sample[1::2]))
+    if sample[0::4].count(0) == sample[1::4].count(0) == sample[2::4].count(0) == len(sample) // 4 and even > 0.9:
+        return "UTF-32 (big-endian)"
+    if odd > 0.9 and sample[1::4].count(0) == sample[2::4].count(0) == sample[3::4].count(0) == len(sample) // 4:
+        return "UTF-32 (little-endian)"
+    if even > 0.3 and odd < 0.05:
+        return "UTF-16 (big-endian)"
+    if odd > 0.3 and even < 0.05:
+        return "UTF-16 (little-endian)"
+    return None
+
+
 def decode(data: bytes, label: str) -> str:
     if len(data) > MAX_BYTES:
-        raise SpecError(Problem(label, 1, 1, f"file is {len(data)} bytes; a storyboard should be far smaller",
-                                "is this the right file?"))
+        raise SpecError(Problem(label, 1, 1, _("file is {size} bytes; a storyboard should be far smaller").format(
+            size=len(data)), _("is this the right file?")))
+    wide = _wide_encoding(data)
+    if wide:
+        raise SpecError(Problem(label, 1, 1, _("file is saved as {encoding}, not UTF-8").format(encoding=wide),
+                                _(HINT_UTF8)))
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
-        col = exc.start - (before.rfind(b"\n") + 1) + 1
-        text_line = data.splitlines()[line - 1].decode("utf-8", "replace") if data.splitlines() else ""
-        raise SpecError(Problem(label, line, col, f"file is not UTF-8 (byte 0x{data[exc.start]:02x})",
-                                "save the file as UTF-8 (in most editors: Save with encoding → UTF-8)",
-                                text_line)) from None
+        start = before.rfind(b"\n") + 1
+        col = len(data[start:exc.start].decode("utf-8", "replace")) + 1
+        end = data.find(b"\n", exc.start)
+        text_line = data[start:end if end >= 0 else len(data)].decode("utf-8", "replace")
+        raise SpecError(Problem(label, line, col, _("file is not UTF-8 (byte 0x{byte:02x})").format(
+            byte=data[exc.start]), _(HINT_UTF8), text_line)) from None
+    if "\x00" in text:
+        index = text.index("\x00")
+        line = text.count("\n", 0, index) + 1
+        col = index - (text.rfind("\n", 0, index) + 1) + 1
+        raise SpecError(Problem(label, line, col, _("file holds a NUL (zero) byte: it is not a text file"),
+                                _("is this the right file? A storyboard is plain text saved as UTF-8")))
+    return text
 
 
 def _tab_problems(source: Source) -> list[Problem]:
@@ -114,24 +161,70 @@ def _tab_problems(source: Source) -> list[Problem]:
     return problems
 
 
+class _TooDeep(Exception):
+    def __init__(self, mark):
+        self.mark = mark
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's composer recurses once per level of nesting: stop at MAX_DEPTH, before Python's own limit."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent, index):
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _too_deep(source: Source, line: int, col: int) -> SpecError:
+    return SpecError(_problem_at(source, line, col,
+                                 _("lists and mappings are nested more than {depth} levels deep").format(depth=MAX_DEPTH),
+                                 _("a storyboard needs about 8 levels; check the brackets and indentation, "
+                                   "and &anchor/*alias references")))
+
+
 class _Converter:
-    """Composed yaml.Node graph → YNode tree, counting nodes so alias bombs stop early."""
+    """Composed yaml.Node graph → YNode tree, counting nodes so alias bombs stop early.
+
+    Depth is bounded (aliases can nest a tree inside itself or stack many shallow trees), and a node
+    that contains itself (`a: &a [*a]`) is refused."""
 
     def __init__(self, source: Source):
         self.source = source
         self.count = 0
         self.problems: list[Problem] = []
+        self.path: list[yaml.Node] = []  # the nodes being converted, root first
 
     def convert(self, node: yaml.Node) -> YNode:
         self.count += 1
-        if self.count > MAX_NODES:
-            raise SpecError(_problem_at(self.source, node.start_mark.line + 1, node.start_mark.column + 1,
-                                        f"document expands to more than {MAX_NODES} values (aliases nested too deep?)",
-                                        "remove the nested &anchor/*alias references"))
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        if self.count > MAX_NODES:
+            raise SpecError(_problem_at(self.source, line, col,
+                                        _("document expands to more than {count} values (aliases nested too deep?)").format(
+                                            count=MAX_NODES),
+                                        _("remove the nested &anchor/*alias references")))
         if isinstance(node, yaml.ScalarNode):
             return YNode("scalar", node.value, line, col, _SHORT_TAGS.get(node.tag, node.tag),
                          quoted=node.style is not None and node.style != "", source=self.source)
+        if any(node is ancestor for ancestor in self.path):
+            raise SpecError(_problem_at(self.source, line, col, _("an &anchor is used inside itself (*alias)"),
+                                        _("an alias may only repeat a value that is complete before it")))
+        if len(self.path) >= MAX_DEPTH:
+            raise _too_deep(self.source, line, col)
+        self.path.append(node)
+        try:
+            return self._collection(node, line, col)
+        finally:
+            self.path.pop()
+
+    def _collection(self, node: yaml.Node, line: int, col: int) -> YNode:
         if isinstance(node, yaml.SequenceNode):
             return YNode("seq", [self.convert(child) for child in node.value], line, col, "seq", source=self.source)
         mapping: dict[str, tuple[YNode, YNode]] = {}
@@ -147,12 +240,13 @@ class _Converter:
                 continue
             key = self.convert(key_node)
             if key.kind != "scalar":
-                self.problems.append(key.problem(None, "a key must be a plain word"))
+                self.problems.append(key.problem(None, _("a key must be a plain word")))
                 continue
             if key.value in mapping:
                 first = mapping[key.value][0]
-                self.problems.append(key.problem(None, f"duplicate key '{key.value}' (first at line {first.line})",
-                                                 "a key may appear once per mapping; remove or merge the two"))
+                self.problems.append(key.problem(None, _("duplicate key '{key}' (first at line {line})").format(
+                    key=excerpt(key.value), line=first.line),
+                    _("a key may appear once per mapping; remove or merge the two")))
                 continue
             mapping[key.value] = (key, self.convert(value_node))
         for k, pair in merged.items():
@@ -169,22 +263,53 @@ _YAML_HINTS = {
 }
 
 
-def load_yaml_text(text: str, label: str) -> YNode:
-    """Parse one YAML document into a YNode tree; raises SpecError listing every problem found."""
-    source = Source(label, text.splitlines())
+def _compose_all(text: str) -> list[yaml.Node]:
+    loader = _Loader(text)
+    try:
+        documents = []
+        while loader.check_node():
+            documents.append(loader.get_node())
+        return documents
+    finally:
+        loader.dispose()
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of character `index` (line breaks as str.splitlines sees the usual ones)."""
+    index = max(0, min(index, len(text)))
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def load_yaml_text(text: str, label: str, *, quote: bool = True) -> YNode:
+    """Parse one YAML document into a YNode tree; raises SpecError listing every problem found.
+
+    quote=False: messages never echo this file's lines (a file outside the project)."""
+    source = Source(label, text.splitlines(), quote)
     problems = _tab_problems(source)
     if problems:
         raise SpecError(problems)
     try:
-        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        documents = _compose_all(text)
+    except _TooDeep as exc:
+        raise _too_deep(source, exc.mark.line + 1, exc.mark.column + 1) from None
+    except RecursionError:  # pragma: no cover - MAX_DEPTH keeps far below the limit
+        raise _too_deep(source, 1, 1) from None
+    except yaml.reader.ReaderError as exc:
+        line, col = _position(text, exc.position)
+        char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+        raise SpecError(_problem_at(source, line, col,
+                                    _("invisible or special character U+{code:04X} is not allowed in a storyboard").format(
+                                        code=ord(char[:1] or "\x00")),
+                                    _("delete it (it is invisible in most editors; retype the text around it)"))) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        message = f"YAML syntax: {exc.problem or exc.context}"
+        message = _("YAML syntax: {problem}").format(problem=excerpt(exc.problem or exc.context, 200))
         hint = next((h for k, h in _YAML_HINTS.items() if k in str(exc)), None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise SpecError(_problem_at(source, line, col, message, hint)) from None
     except yaml.YAMLError as exc:
-        raise SpecError(_problem_at(source, 1, 1, f"YAML error: {exc}")) from None
+        raise SpecError(_problem_at(source, 1, 1, _("YAML error: {error}").format(error=excerpt(exc, 200)))) from None
     documents = [d for d in documents if d is not None]
     if not documents:
         raise SpecError(_problem_at(source, 1, 1, "file is empty", "start from storyboards/jenggot.yaml"))
@@ -194,27 +319,76 @@ def load_yaml_text(text: str, label: str) -> YNode:
                                     "more than one YAML document ('---') in one file",
                                     "keep one storyboard per file; remove the extra '---'"))
     converter = _Converter(source)
-    root = converter.convert(documents[0])
+    try:
+        root = converter.convert(documents[0])
+    except RecursionError:  # pragma: no cover - MAX_DEPTH keeps far below the limit
+        raise _too_deep(source, 1, 1) from None
     if converter.problems:
         raise SpecError(converter.problems)
     return root
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a path could not be used, in words a user can act on (never a traceback)."""
+    reasons = {
+        errno.ENAMETOOLONG: _("the name is too long for this file system"),
+        errno.ELOOP: _("too many levels of symbolic links (a link that points to itself?)"),
+        errno.EACCES: _("permission denied"),
+        errno.EPERM: _("permission denied"),
+        errno.EISDIR: _("it is a folder, not a file"),
+        errno.ENOTDIR: _("a part of the path is a file, not a folder"),
+        errno.ENOENT: _("not found"),
+    }
+    return reasons.get(exc.errno) or exc.strerror or type(exc).__name__
+
+
+def normalised_path(path: str | Path) -> Path | None:
+    """The existing file that `path` names up to Unicode normalisation (a name copied from a Mac is NFD:
+    'e' + U+0301 instead of 'é'), else None. Each missing part is matched against its folder's entries."""
+    path = Path(path)
+    if not any(ord(c) > 127 for c in str(path)):
+        return None
+    current = Path(path.anchor) if path.is_absolute() else Path(".")
+    for part in path.parts[len(path.parts[:1]) if path.is_absolute() else 0:]:
+        candidate = current / part
+        try:
+            if candidate.exists() or part in (".", ".."):
+                current = candidate
+                continue
+            wanted = unicodedata.normalize("NFC", part)
+            match = next((entry for entry in os.listdir(current)
+                          if unicodedata.normalize("NFC", entry) == wanted), None)
+        except (OSError, ValueError):
+            return None
+        if match is None:
+            return None
+        current = current / match
+    return current if current != Path(".") else None
 
 
 def read_text(path: str | Path, label: str | None = None, what: str = "file") -> str:
     """A hand-written input file as text: missing, unreadable or non-UTF-8 files are located SpecErrors."""
     label = label or str(path)
     try:
-        data = Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # /dev/zero, a FIFO: never read forever
+                raise SpecError(Problem(label, 1, 1, _("{what} is not a regular file").format(what=what)))
+            data = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise SpecError(Problem(label, 1, 1, f"{what} not found")) from None
-    except OSError as exc:
-        raise SpecError(Problem(label, 1, 1, f"cannot read {what}: {exc.strerror}")) from None
+        other = normalised_path(path)
+        if other is None:
+            raise SpecError(Problem(label, 1, 1, _("{what} not found").format(what=what))) from None
+        return read_text(other, label, what)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        reason = os_reason(exc) if isinstance(exc, OSError) else _("the name holds a NUL character")
+        raise SpecError(Problem(label, 1, 1, _("cannot read {what}: {reason}").format(what=what, reason=reason))) from None
     return decode(data, label)
 
 
-def load_yaml(path: str | Path, label: str | None = None) -> YNode:
+def load_yaml(path: str | Path, label: str | None = None, *, quote: bool = True) -> YNode:
     label = label or str(path)
-    return load_yaml_text(read_text(path, label), label)
+    return load_yaml_text(read_text(path, label), label, quote=quote)
 
 
 def scalar_to_python(node: YNode) -> Any:

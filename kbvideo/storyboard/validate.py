@@ -11,7 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from kbvideo.errors import SpecError
+from kbvideo.errors import SpecError, excerpt
 from kbvideo.i18n import _
 from kbvideo.storyboard.fields import ID_PATTERN, FieldReader, Skip, did_you_mean
 from kbvideo.storyboard.load import YNode
@@ -105,6 +105,8 @@ class StoryboardParser(FieldReader):
                 values[key] = self.collect(self.integer, value_node, "kampung.year")
             else:
                 values[key] = self.collect(self.text, value_node, f"kampung.{key}", False)
+                if values[key] is None:
+                    self.broken_placeholders.add(f"kampung.{key}")  # its error is reported once, not at every use
         if "name" not in fields:
             raise Skip()
         if "kota" in fields and "kabupaten" in fields:
@@ -121,11 +123,13 @@ class StoryboardParser(FieldReader):
             raise self.fail(node, "vars must be a mapping of names to text")
         for key, (key_node, value_node) in node.value.items():
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-                self.problems.append(key_node.problem(None, f"vars: '{key}' is not a valid name", "use letters, digits and _"))
+                self.problems.append(key_node.problem(None, f"vars: '{excerpt(key)}' is not a valid name", "use letters, digits and _"))
                 continue
             value = self.collect(self.text, value_node, f"vars.{key}", False)
             if value is not None:
                 self.placeholders[f"vars.{key}"] = value
+            else:
+                self.broken_placeholders.add(f"vars.{key}")
 
     def output(self, node: YNode) -> Output:
         fields = self.mapping(node, OUTPUT_KEYS, "output")
@@ -137,17 +141,31 @@ class StoryboardParser(FieldReader):
         if "fps" in fields:
             fps = self.collect(self.fps, fields["fps"], default=fps)
         if "rules" in fields:
-            rules = self.collect(self.text, fields["rules"], "output.rules", False)
+            rules = self.collect(self.rules_file, fields["rules"])
         return Output(width, height, fps, rules)
+
+    def rules_file(self, node: YNode) -> str:
+        """A built-in profile name, or a rules file that (like media) stays inside the project."""
+        rules = self.text(node, "output.rules", False)
+        if rules.endswith((".yaml", ".yml")) or "/" in rules or "\\" in rules:
+            try:
+                target = (self.base_of(node) / rules).resolve()
+            except (OSError, RuntimeError):
+                raise self.fail(node, _("output.rules: cannot read '{path}'").format(path=excerpt(rules))) from None
+            if not self.allow_outside and (Path(rules).is_absolute() or not target.is_relative_to(self.root)):
+                raise self.fail(node, _("output.rules: '{path}' is outside the project folder ({root})").format(
+                    path=excerpt(rules), root=self.root),
+                    _("keep the rules file inside the project (or pass --allow-outside)"))
+        return rules
 
     def size(self, node: YNode) -> tuple[int, int]:
         if node.kind == "seq" and len(node.value) == 2:
             raw = f"{node.value[0].value}x{node.value[1].value}"
         else:
             raw = self.scalar(node, "output.size")
-        match = re.fullmatch(r"\s*(\d+)\s*[x×X]\s*(\d+)\s*", raw)
+        match = re.fullmatch(r"\s*([0-9]{1,6})\s*[x×X]\s*([0-9]{1,6})\s*", raw)
         if not match:
-            raise self.fail(node, f"output.size: '{raw}' is not a frame size", 'write "1920x1080"')
+            raise self.fail(node, f"output.size: '{excerpt(raw)}' is not a frame size", 'write "1920x1080"')
         width, height = int(match.group(1)), int(match.group(2))
         if width % 2 or height % 2 or width < 16 or height < 16 or width > 7680 or height > 4320:
             raise self.fail(node, f"output.size {width}x{height}: width and height must be even, 16..7680 x 16..4320",
@@ -159,9 +177,9 @@ class StoryboardParser(FieldReader):
         try:
             fps = parse_fps(raw)
         except ValueError as exc:
-            raise self.fail(node, f"output.fps: {exc}", "write 25, 30 or 30000/1001") from None
+            raise self.fail(node, f"output.fps: {excerpt(exc, 120)}", "write 25, 30 or 30000/1001") from None
         if fps not in FPS_ALLOWED:
-            raise self.fail(node, f"output.fps {raw} is not a delivery frame rate",
+            raise self.fail(node, f"output.fps {excerpt(raw)} is not a delivery frame rate",
                             "use 24, 25, 30, 30000/1001 (29.97), 50 or 60")
         return fps
 
@@ -223,7 +241,7 @@ class StoryboardParser(FieldReader):
     def scene(self, node: YNode, index: int, defaults: dict[str, Any], seen: dict[str, YNode]) -> Scene:
         what = f"scene {index + 1}"
         if node.kind == "map" and node.get("id") is not None and node.get("id").kind == "scalar":
-            what = f"scene '{node.get('id').value}'"
+            what = f"scene '{excerpt(node.get('id').value)}'"
         fields = self.mapping(node, SCENE_KEYS, what, required=("id", "topic", "shots"))
         scene_id = self.collect(self.scene_id, fields["id"], seen) if "id" in fields else None
         topic = self.collect(self.choice, fields["topic"], f"{what}: topic", TOPICS) if "topic" in fields else None
@@ -257,9 +275,9 @@ class StoryboardParser(FieldReader):
     def scene_id(self, node: YNode, seen: dict[str, YNode]) -> str:
         raw = self.text(node, "scene id", placeholders=False)
         if not ID_PATTERN.match(raw):
-            raise self.fail(node, f"scene id '{raw}' may hold only letters, digits, '-' and '_'", "e.g. id: dashat-1")
+            raise self.fail(node, f"scene id '{excerpt(raw)}' may hold only letters, digits, '-' and '_'", "e.g. id: dashat-1")
         if raw in seen:
-            raise self.fail(node, f"scene id '{raw}' is used twice (first at line {seen[raw].line})", "give each scene its own id")
+            raise self.fail(node, f"scene id '{excerpt(raw)}' is used twice (first at line {seen[raw].line})", "give each scene its own id")
         seen[raw] = node
         return raw
 
@@ -288,7 +306,7 @@ class StoryboardParser(FieldReader):
                 hint = hint or did_you_mean(key, SHOT_KINDS)
             raise self.fail(node, f"{what}: {message}", hint)
         kind = kinds[0]
-        recorded = len(self.problems)
+        recorded = self.progress()
         fields = self.mapping(node, SHOT_KEYS[kind], f"{what}: {kind} shot")
         args: dict[str, Any] = {"kind": kind, "loc": self.loc(node)}
         args["fit"] = defaults.get("fit", "contain")
@@ -320,11 +338,11 @@ class StoryboardParser(FieldReader):
                 args["color"] = self.collect(self.colour, value, label, default="#0b5d3b")
             elif key in ("title", "subtitle"):
                 args[key] = self.collect(self.text, value, label)
-        if kind in ("still", "card", "chart") and "duration" not in fields and len(self.problems) == recorded:
+        if kind in ("still", "card", "chart") and "duration" not in fields and self.progress() == recorded:
             raise self.fail(node, f"{what}: a {kind} shot needs a duration", "add e.g. duration: 5")
         if kind == "clip" and "out" in fields and "duration" in fields:
             raise self.fail(fields["duration"], f"{what}: give 'out' or 'duration', not both")
-        if kind == "card" and not args.get("title") and len(self.problems) == recorded:
+        if kind == "card" and not args.get("title") and self.progress() == recorded:
             raise self.fail(node, f"{what}: a card needs a title", 'card: "Kampung KB ..."')
         return ShotSpec(**{k: v for k, v in args.items() if v is not None})
 
@@ -350,19 +368,25 @@ class StoryboardParser(FieldReader):
         if data is None:
             raise Skip()
         if data.kind == "map":
-            pairs = [(k_node.value, v_node) for k_node, v_node in data.value.values()]
+            pairs = [(k_node, v_node) for k_node, v_node in data.value.values()]
         elif data.kind == "seq":
             pairs = []
             for item in data.value:
                 entry = self.collect(self.mapping, item, ("label", "value"), f"{what}.data item", default=None)
                 if entry and "label" in entry and "value" in entry:
-                    pairs.append((entry["label"].value, entry["value"]))
+                    pairs.append((entry["label"], entry["value"]))
                 elif entry is not None:
                     self.problems.append(item.problem(None, f"{what}.data item needs label and value"))
         else:
             raise self.fail(data, f"{what}.data must map labels to numbers", 'data: {"2022": 40, "2023": 25}')
-        for label, value_node in pairs:
-            number = self.collect(self.number, value_node, f"{what}.data '{label}'", 0, 1e12)
+        for label_node, value_node in pairs:
+            if label_node.kind != "scalar":
+                self.problems.append(label_node.problem(None, f"{what}.data: a label must be a single value"))
+                continue
+            label = label_node.value
+            if self.collect(self.check_text, label_node, label, f"{what}.data label", default=False) is False:
+                continue
+            number = self.collect(self.number, value_node, f"{what}.data '{excerpt(label)}'", 0, 1e12)
             if number is not None:
                 labels.append(str(label))
                 values.append(number)
