@@ -12,7 +12,10 @@ import sys
 
 import click
 
-from kbvideo.errors import KbError
+from kbvideo.errors import KbError, excerpt, printable
+from kbvideo.i18n import _
+
+INTERNAL_ERROR = 3  # a kbvideo bug (not a rule violation, not bad input)
 
 # Each command lives in its own module (kbvideo/commands/<name>.py) exposing `command`.
 COMMAND_MODULES = (
@@ -34,6 +37,22 @@ class KbGroup(click.Group):
                 raise
             click.echo(exc.format(), err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:  # the system refused something (a folder, a permission, the disk): not our bug
+            if ctx.meta.get("kbvideo.debug"):
+                raise
+            where = f" ({printable(excerpt(exc.filename, 200))})" if exc.filename else ""
+            click.echo(_("error: {reason}{where}").format(reason=exc.strerror or exc, where=where), err=True)
+            click.echo(_("  hint: check that the file or folder exists and can be written; "
+                         "run with --debug to see where it happened"), err=True)
+            ctx.exit(2)
+        except Exception as exc:  # noqa: BLE001 - last resort: a bug, said plainly, no traceback
+            if ctx.meta.get("kbvideo.debug"):
+                raise
+            click.echo(_("error: kbvideo stopped on an unexpected problem ({kind}: {detail})").format(
+                kind=type(exc).__name__, detail=printable(excerpt(str(exc), 200))), err=True)
+            click.echo(_("  hint: this is a kbvideo bug; please report it with the output of the same "
+                         "command run with --debug"), err=True)
+            ctx.exit(INTERNAL_ERROR)
 
 
 @click.group(cls=KbGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -78,6 +78,7 @@ def render(storyboard: Path, output: Path | None, draft: bool, jobs: int | None,
 
     No file it writes (video, poster, .srt, .vtt, .render.json) may be one of the storyboard's inputs.
     """
+    from kbvideo.media.cache import prepare_cache_dir
     from kbvideo.pipeline import cache_dir, plan_storyboard, storyboard_rules
     from kbvideo.proc import Terminated
     from kbvideo.render import render_timeline
@@ -87,6 +88,7 @@ def render(storyboard: Path, output: Path | None, draft: bool, jobs: int | None,
     out = output or plan.project_root / "out" / f"{storyboard.stem}{'.draft' if draft else ''}.mp4"
     protect = [*template_chain(storyboard), rules, storyboard_rules(plan.board)]
     protect = [p for p in protect if p and Path(p).is_file()]
+    render_cache = prepare_cache_dir(cache_dir(plan.project_root) / "render")
     printer = ProgressPrinter(sys.stderr, tty=sys.stderr.isatty(), quiet=quiet)
 
     def notice(message: str) -> None:
@@ -95,7 +97,7 @@ def render(storyboard: Path, output: Path | None, draft: bool, jobs: int | None,
 
     try:
         result = render_timeline(plan.timeline, out, profile=plan.profile, draft=draft, jobs=jobs, progress=printer,
-                                 cache_dir=cache_dir(plan.project_root) / "render", media=plan.media,
+                                 cache_dir=render_cache, media=plan.media,
                                  proxies=not no_proxies, protect=protect, allow_long=allow_long, notice=notice)
     except Terminated as exc:  # cleaned up already; the conventional 128 + signal number
         printer.close()

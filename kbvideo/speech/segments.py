@@ -92,8 +92,11 @@ def speech_segments(path: str, cache_folder: Path | None = None) -> list[tuple[f
             pass
     segments = detect_segments(_levels(str(path)))
     if entry is not None:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_name(f".{entry.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(segments), encoding="utf-8")
-        os.replace(tmp, entry)
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            tmp = entry.with_name(f".{entry.name}.{os.getpid()}")
+            tmp.write_text(json.dumps(segments), encoding="utf-8")
+            os.replace(tmp, entry)
+        except OSError:
+            pass  # no usable cache folder: measured again next time
     return segments
