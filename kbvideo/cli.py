@@ -20,6 +20,9 @@ COMMAND_MODULES = (
     "kbvideo.commands.render",
     "kbvideo.commands.check",
     "kbvideo.commands.batch",
+    "kbvideo.commands.preview",  # review page, contact sheet
+    "kbvideo.commands.sources",  # source contact sheets
+    "kbvideo.commands.export",  # OpenTimelineIO, FCP 7 XML, Kdenlive
 )
 
 
