@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import copy_into
 from kbvideo.cli import main
 from kbvideo.render import partial
-from kbvideo.render.segments import plan_segments
+from kbvideo.render.segments import Piece, plan_segments
 from kbvideo.timeline.model import SceneSpan, Timeline, Transition
 
 
@@ -71,14 +71,23 @@ def test_one_scene_is_the_same_frames_as_the_full_render(media, project):
 
 
 @pytest.mark.media
-def test_from_to_widens_to_whole_segments(media, project):
+def test_from_to_cuts_to_the_frame_and_keeps_transitions_whole(media, project):
     board = write_board(project, media, captions=False)
-    result = CliRunner().invoke(main, ["render", str(board), "--draft", "--quiet", "--from", "1.2", "--to", "1.3"],
-                                catch_exceptions=False)
+    runner = CliRunner()
+    assert runner.invoke(main, ["render", str(board), "--draft", "--quiet"]).exit_code in (0, 1)
+    result = runner.invoke(main, ["render", str(board), "--draft", "--quiet", "--from", "1.2", "--to", "1.7"],
+                           catch_exceptions=False)
     assert result.exit_code in (0, 1), result.output
-    out = project / "out" / "desa.1s-1.6s.draft.mp4"
+    # frames 36..50 would end inside the b→c crossfade (48..53): the crossfade is drawn whole, so 36..53
+    out = project / "out" / "desa.1.2s-1.8s.draft.mp4"
     assert out.exists(), result.output
-    assert len(decoded(out)) == 18  # the body of scene b, frames 30..47
+    assert "1/2 segments encoded" in result.output  # the cut body of b is new; the crossfade is the cached one
+    whole, part = decoded(project / "out" / "desa.draft.mp4"), decoded(out)
+    assert len(part) == 18
+    for index, frame in enumerate(part):  # re-encoded apart: the same picture, not the same bits
+        difference = np.abs(frame.astype(int) - whole[36 + index].astype(int)).mean()
+        assert difference < 6, (index, difference)
+    assert np.array_equal(part[-1], whole[53])  # from the cached crossfade segment: bit for bit
 
 
 def _timeline() -> Timeline:
@@ -97,7 +106,12 @@ def test_parts_of_a_timeline():
     assert [s.name for s in partial.select_segments(segments, part)] == ["01-a", "01-crossfade", "04-d"]
     merged = partial.part_for_scenes(timeline, segments, ["b", "c"])
     assert [(p.start, p.end) for p in merged.pieces] == [(24, 78)]
-    assert partial.part_for_times(timeline, segments, Fraction(1), None).pieces[0].start == 30  # frame 30 opens b's body
+    assert partial.part_for_times(timeline, segments, Fraction(1), None).pieces[0].start == 30
+    cut = partial.part_for_times(timeline, segments, Fraction(11, 10), Fraction(17, 10))  # frames 33..51
+    assert [(p.start, p.end) for p in cut.pieces] == [(33, 54)]  # the crossfade 48..54 whole
+    chosen = partial.select_segments(segments, cut)
+    assert [(s.start, s.end) for s in chosen] == [(33, 48), (48, 54)]
+    assert chosen[0].layers[0].pieces == (Piece(None, 3, 15),)  # b's body (30..48, a gap here) from 3 frames in
     with pytest.raises(Exception, match="no scene 'x'"):
         partial.part_for_scenes(timeline, segments, ["x"])
 

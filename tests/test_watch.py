@@ -81,8 +81,7 @@ def test_watch_renders_again_after_a_change_and_stops_cleanly(media, project):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert any("stopped watching" in line for line in seen) or "stopped watching" in "".join(
-        iter(lambda: lines.get() or "", ""))
+    wait_for(lines, "stopped watching", seen)
     leftovers = [p.name for p in (project / "out").iterdir() if p.name.startswith(".")]
     assert leftovers == [], leftovers
     assert "Traceback" not in "".join(seen)

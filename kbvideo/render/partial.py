@@ -1,9 +1,10 @@
 """Rendering part of a programme: some scenes (`--scene`) or a stretch of time (`--from/--to`). Pure.
 
-A part is a list of programme frame ranges, each widened to whole segments (kbvideo.render.segments):
-a scene brings its incoming and outgoing transitions, and a transition brings the frames of the
-neighbouring scene it blends with, so every frame of a part is the very frame the full render has
-at that position, and its segments come from (and go into) the same segment cache.
+A part is a list of programme frame ranges. A scene brings its incoming and outgoing transitions,
+and a transition brings the frames of the neighbouring scene it blends with; `--from/--to` is cut
+to the frame, except that a transition is always drawn whole. Whole segments (kbvideo.render.segments)
+come from (and go into) the same segment cache as the full render, bit for bit; a scene body cut by
+the part's edge is drawn as a shorter segment of its own, from the same pieces at the same offsets.
 
 Times shown for a part are the full programme's: `Piece.start` says where each piece sits in the
 programme; the output MP4 carries the programme timecode of its first frame (a `tmcd` track, shown
@@ -18,7 +19,8 @@ from fractions import Fraction
 
 from kbvideo.errors import UsageError
 from kbvideo.i18n import _
-from kbvideo.render.segments import Segment
+from kbvideo.render.segments import Layer, Segment
+from kbvideo.render.segments import Piece as SegmentPiece
 from kbvideo.timecode import format_seconds, round_half_up
 from kbvideo.timeline.model import Timeline
 
@@ -88,7 +90,7 @@ def part_for_scenes(timeline: Timeline, segments: list[Segment], scene_ids: list
 
 def part_for_times(timeline: Timeline, segments: list[Segment], start: Fraction | None,
                    end: Fraction | None) -> Part:
-    """Programme seconds [start, end), widened to whole segments (a cut inside a shot is not made)."""
+    """Programme seconds [start, end) to the frame; an end inside a transition takes the whole transition."""
     fps = timeline.fps
     a = 0 if start is None else round_half_up(start * fps)
     b = timeline.duration if end is None else round_half_up(end * fps)
@@ -98,14 +100,45 @@ def part_for_times(timeline: Timeline, segments: list[Segment], start: Fraction 
     b = min(b, timeline.duration)
     if b <= a:
         raise UsageError(_("--to must be after --from"))
-    lo, hi = _widen(segments, a, b)
+    lo, hi = a, b
+    for segment in segments:  # a transition is drawn whole (its blend spans all its frames)
+        if segment.transition is not None and segment.start < lo < segment.end:
+            lo = segment.start
+        if segment.transition is not None and segment.start < hi < segment.end:
+            hi = segment.end
     return Part(_pieces([(lo, hi)]),
                 f"{format_seconds(Fraction(lo) / fps)}–{format_seconds(Fraction(hi) / fps)}")
 
 
 def select_segments(segments: list[Segment], part: Part) -> list[Segment]:
-    """The segments of the part, in programme order (pieces are whole segments)."""
-    return [s for s in segments if any(p.start <= s.start and s.end <= p.end for p in part.pieces)]
+    """The segments of the part, in programme order: whole ones as they are (cached with the full render's),
+    a scene body cut by the part's edge as a shorter segment of its own."""
+    out = []
+    for segment in segments:
+        for piece in part.pieces:
+            a, b = max(segment.start, piece.start), min(segment.end, piece.end)
+            if b <= a:
+                continue
+            if (a, b) == (segment.start, segment.end):
+                out.append(segment)
+            elif segment.transition is None:
+                out.append(slice_segment(segment, a, b))
+            else:
+                raise ValueError(f"part {piece} cuts the transition segment {segment.name}")
+    return out
+
+
+def slice_segment(segment: Segment, start: int, end: int) -> Segment:
+    """Frames [start, end) of a one-layer segment: the same pieces from the same offsets, the texts on them."""
+    (layer,) = segment.layers
+    pieces, cursor = [], layer.start
+    for piece in layer.pieces:
+        a, b = max(cursor, start), min(cursor + piece.count, end)
+        if b > a:
+            pieces.append(SegmentPiece(piece.shot, piece.offset + (a - cursor), b - a))
+        cursor += piece.count
+    texts = tuple(t for t in layer.texts if t.start < end and t.end > start)
+    return Segment(f"{segment.name}-{start}-{end}", start, end, (Layer(layer.scene, start, end, tuple(pieces), texts),))
 
 
 def shift_texts(timeline: Timeline, part: Part) -> Timeline:
