@@ -104,6 +104,11 @@ def test_review_page_in_chromium(media, project, browser, tmp_path):
     page.wait_for_function("document.getElementById('draft').currentTime >= 0.99", timeout=10000)
     assert page.evaluate("document.getElementById('draft').currentTime") < 1.6
     assert "now" in page.get_attribute(".chapters button[data-scene='b']", "class")
+    # after an edit the draft no longer matches the storyboard: the page says so
+    board.write_text(board.read_text(encoding="utf-8").replace("setiap hari", "tiap hari"), encoding="utf-8")
+    again = runner.invoke(main, ["preview", str(board)], catch_exceptions=False)
+    assert "earlier version of the storyboard" in again.output
+    assert "earlier version of the storyboard" in page_path.read_text(encoding="utf-8")
 
 
 @pytest.mark.media
