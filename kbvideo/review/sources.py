@@ -59,13 +59,15 @@ def describe(info: MediaInfo) -> str:
     lines = [f"{name}  ({megabytes:.1f} MB)"]
     video = info.main_video
     if info.kind == "image":
-        orientation = f", EXIF orientation {info.exif_orientation}" if info.exif_orientation not in (None, 1) else ""
+        orientation = (_(", EXIF orientation {n}").format(n=info.exif_orientation)
+                       if info.exif_orientation not in (None, 1) else "")
         lines.append("  " + _("picture {w}x{h}{orientation}").format(w=info.image_width, h=info.image_height,
                                                                      orientation=orientation))
     if video is not None:
         shown = f"{video.display_width}x{video.display_height}"
-        coded = f" (stored {video.width}x{video.height}, turned {video.rotation}° clockwise to show)" if video.rotation else ""
-        sar = f", pixel aspect {video.sar.numerator}:{video.sar.denominator}" if video.sar else ""
+        coded = _(" (stored {w}x{h}, turned {degrees}° clockwise to show)").format(
+            w=video.width, h=video.height, degrees=video.rotation) if video.rotation else ""
+        sar = _(", pixel aspect {sar}").format(sar=f"{video.sar.numerator}:{video.sar.denominator}") if video.sar else ""
         rate = (format_fps(video.fps) if video.fps else "?") + (" " + _("variable frame rate") if video.vfr else "")
         hdr = ", HDR " + (video.color_transfer or "") if video.hdr else ""
         lines.append("  " + _("video {size}{coded}{sar}, {rate} fps, {codec} {pix_fmt}{hdr}").format(
