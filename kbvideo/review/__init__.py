@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kbvideo.i18n import _
 from kbvideo.review.model import Review, build_review
-from kbvideo.review.page import TOPIC_COLOURS, data_uri, render_page
+from kbvideo.review.page import TOPIC_COLOURS, data_uri, render_page, shot_label
 from kbvideo.review.sheet import SceneBand, Tile, programme_sheet, save_small_jpeg
 from kbvideo.review.thumbs import jpeg_bytes, shot_thumbnails
 
@@ -55,8 +55,8 @@ def write_review(plan, out_dir: Path, *, draft: Path | None = None, sheet: bool 
         for scene in review.scenes:
             s = scene.span
             colour = TOPIC_COLOURS.get(s.topic, "#7a7a7a").lstrip("#")
-            tiles = [Tile(by_shot[id(shot)], f"{_clock(review, shot.start)}  ·  {review.seconds(shot.duration):.1f} s")
-                     for shot in scene.shots]
+            tiles = [Tile(by_shot[id(shot)], f"{_clock(review, shot.start)} · {review.seconds(shot.duration):.1f} s · "
+                                             f"{shot_label(shot)}") for shot in scene.shots]
             bands.append(SceneBand(f"{scene.index}. {s.id}",
                                    f"{s.topic}  ·  {_clock(review, s.start)}–{_clock(review, s.end)}  ·  "
                                    f"{review.seconds(s.duration):.1f} s",

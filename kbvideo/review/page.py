@@ -218,7 +218,7 @@ def _findings(review: Review) -> str:
     return f'<section id="findings"><h2>{_e(_("What the rules say"))}</h2><ul class="findings">{"".join(items)}</ul></section>'
 
 
-def _shot_label(shot) -> str:
+def shot_label(shot) -> str:
     if shot.kind in ("clip", "still"):
         return Path(shot.source).name
     if shot.kind == "card":
@@ -238,9 +238,9 @@ def _scene(review: Review, scene: SceneRow, thumbs: dict[int, str]) -> str:
     figures = []
     for shot in scene.shots:
         src = thumbs.get(id(shot), "")
-        figures.append(f'<figure><img class="thumb" alt="{_e(_shot_label(shot))}" src="{src}" width="224" height="126">'
+        figures.append(f'<figure><img class="thumb" alt="{_e(shot_label(shot))}" src="{src}" width="224" height="126">'
                        f'<figcaption>{_clock(review, shot.start)} · {review.seconds(shot.duration):.1f} s · '
-                       f'{_e(_shot_label(shot))}</figcaption></figure>')
+                       f'{_e(shot_label(shot))}</figcaption></figure>')
     rows = []
     for item in scene.texts:
         kind = _("title") if item.kind == "title" else _("lower third")
