@@ -119,10 +119,14 @@ def _sound_clip(item: AudioItem, fps: Fraction, media: dict[str, MediaInfo]) -> 
     meta = {"kind": item.kind, "start": item.start, "volume": item.volume, "scene": item.scene, "where": item.where}
     if item.kind == "music":
         meta["duck"] = item.duck
+    voice = getattr(item, "voice", None)
+    if voice:  # the scratch voice's rendering (in kbvideo's cache), a stand-in until the narration is recorded
+        meta["scratch_voice"] = voice
     effect = otio.schema.Effect(name="volume", effect_name="AudioVolume",
                                 metadata={NAMESPACE: {"gain": item.volume,
                                                       "gain_db": round(gain_db, 2) if item.volume > 0 else None}})
-    return otio.schema.Clip(name=Path(item.source).name, media_reference=reference,
+    name = Path(item.source).name if not voice else _("scratch voice: {scene}").format(scene=item.scene)
+    return otio.schema.Clip(name=name, media_reference=reference,
                             source_range=_range(item.source_in, item.duration, fps), effects=[effect],
                             metadata={NAMESPACE: meta})
 
