@@ -23,6 +23,9 @@ COMMAND_MODULES = (
     "kbvideo.commands.render",
     "kbvideo.commands.check",
     "kbvideo.commands.batch",
+    "kbvideo.commands.preview",  # review page, contact sheet
+    "kbvideo.commands.sources",  # source contact sheets
+    "kbvideo.commands.export",  # OpenTimelineIO, FCP 7 XML, Kdenlive
 )
 
 
@@ -37,6 +40,8 @@ class KbGroup(click.Group):
                 raise
             click.echo(exc.format(), err=True)
             ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # click's own ways out (ctx.exit, usage errors, Ctrl-C) keep their meaning
         except OSError as exc:  # the system refused something (a folder, a permission, the disk): not our bug
             if ctx.meta.get("kbvideo.debug"):
                 raise

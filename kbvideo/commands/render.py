@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import click
 
 from kbvideo.i18n import _
 from kbvideo.rules.findings import verdict
+from kbvideo.timecode import format_seconds
 
 
 class ProgressPrinter:
@@ -59,6 +61,21 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
+def _seconds_option(ctx, param, value):
+    """--from/--to in any storyboard time spelling (seconds, "1:30", "00:01:30.500"); frames are not allowed."""
+    if value is None:
+        return None
+    from kbvideo.timecode import parse_time
+
+    try:
+        parsed = parse_time(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if parsed.seconds is None:
+        raise click.BadParameter(_("write seconds or a clock time, e.g. 20, 1:05 or 00:01:05.5"))
+    return parsed.seconds
+
+
 @click.command("render")
 @click.argument("storyboard", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -72,20 +89,60 @@ def _clock(seconds: float) -> str:
 @click.option("--allow-long", is_flag=True,
               help="Render even a timeline far longer than the rules allow (by default render refuses anything "
                    "over twice the profile's maximum, or the maximum + 5 minutes).")
-def render(storyboard: Path, output: Path | None, draft: bool, jobs: int | None, quiet: bool, rules: str | None,
-           no_proxies: bool, allow_outside: bool, allow_long: bool) -> None:
+@click.option("--scene", "scenes", multiple=True, metavar="ID",
+              help="Render only this scene (with its transitions); repeat for more scenes.")
+@click.option("--from", "start", callback=_seconds_option, metavar="TIME",
+              help="Render the programme from this time (e.g. 1:05); a transition it falls in is drawn whole.")
+@click.option("--to", "end", callback=_seconds_option, metavar="TIME", help="... up to this time.")
+@click.option("--watch", is_flag=True, help="Render again each time the storyboard or one of its files changes.")
+@click.pass_context
+def render(ctx: click.Context, storyboard: Path, output: Path | None, draft: bool, jobs: int | None, quiet: bool,
+           rules: str | None, no_proxies: bool, allow_outside: bool, allow_long: bool, scenes: tuple[str, ...], start,
+           end, watch: bool) -> None:
     """Render STORYBOARD to a contest-ready MP4 with captions, poster and a JSON report beside it.
 
     No file it writes (video, poster, .srt, .vtt, .render.json) may be one of the storyboard's inputs.
+
+    \b
+    Example:  kbvideo render storyboards/jenggot.yaml --draft
+              kbvideo render storyboards/jenggot.yaml --draft --scene dashat
+              kbvideo render storyboards/jenggot.yaml --draft --from 1:00 --to 1:30
+              kbvideo render storyboards/jenggot.yaml --draft --watch
     """
+    if scenes and (start is not None or end is not None):
+        raise click.UsageError(_("give --scene or --from/--to, not both"))
+    options = dict(output=output, draft=draft, jobs=jobs, quiet=quiet, rules=rules, no_proxies=no_proxies,
+                   allow_outside=allow_outside, allow_long=allow_long, scenes=scenes, start=start, end=end)
+    if watch:
+        from kbvideo.commands.watch import watch_and_render
+
+        ctx.exit(watch_and_render(storyboard, lambda: _render_once(storyboard, **options)))
+    result_verdict, _plan = _render_once(storyboard, **options)
+    if result_verdict == "fail":
+        raise SystemExit(1)
+
+
+def _render_once(storyboard: Path, *, output, draft, jobs, quiet, rules, no_proxies, allow_outside, allow_long,
+                 scenes, start, end):
+    """Plan, render (all or a part) and print; returns (the verdict "pass" | "warn" | "fail", the plan)."""
     from kbvideo.media.cache import prepare_cache_dir
     from kbvideo.pipeline import cache_dir, plan_storyboard, storyboard_rules
     from kbvideo.proc import Terminated
-    from kbvideo.render import render_timeline
+    from kbvideo.render import partial, render_timeline
+    from kbvideo.render.segments import plan_segments
     from kbvideo.storyboard.template import template_chain
 
     plan = plan_storyboard(storyboard, rules=rules, allow_outside=allow_outside)
-    out = output or plan.project_root / "out" / f"{storyboard.stem}{'.draft' if draft else ''}.mp4"
+    part = None
+    name = storyboard.stem
+    if scenes or start is not None or end is not None:
+        segments = plan_segments(plan.timeline)
+        part = (partial.part_for_scenes(plan.timeline, segments, list(scenes)) if scenes
+                else partial.part_for_times(plan.timeline, segments, start, end))
+        fps = plan.timeline.fps
+        name += "." + ("+".join(dict.fromkeys(scenes)) if scenes else
+                       f"{float(part.pieces[0].start / fps):g}s-{float(part.pieces[-1].end / fps):g}s")
+    out = output or plan.project_root / "out" / f"{name}{'.draft' if draft else ''}.mp4"
     protect = [*template_chain(storyboard), rules, storyboard_rules(plan.board)]
     protect = [p for p in protect if p and Path(p).is_file()]
     render_cache = prepare_cache_dir(cache_dir(plan.project_root) / "render")
@@ -98,7 +155,8 @@ def render(storyboard: Path, output: Path | None, draft: bool, jobs: int | None,
     try:
         result = render_timeline(plan.timeline, out, profile=plan.profile, draft=draft, jobs=jobs, progress=printer,
                                  cache_dir=render_cache, media=plan.media,
-                                 proxies=not no_proxies, protect=protect, allow_long=allow_long, notice=notice)
+                                 proxies=not no_proxies, protect=protect, allow_long=allow_long, notice=notice,
+                                 part=part)
     except Terminated as exc:  # cleaned up already; the conventional 128 + signal number
         printer.close()
         click.echo(_("render stopped by signal {number}: nothing was written").format(number=exc.signum), err=True)
@@ -110,12 +168,18 @@ def render(storyboard: Path, output: Path | None, draft: bool, jobs: int | None,
     click.echo(f"wrote {result.path}")
     click.echo(f"  duration {result.duration:.3f} s ({result.frames} frames), {result.timings.get('total', 0):.1f} s to render, "
                f"{result.segments_encoded}/{len(result.segments)} segments encoded")
+    if part is not None:
+        fps = plan.timeline.fps
+        for piece in part.pieces:
+            click.echo("  " + _("{label}: programme {start}–{end} (frames {first}–{last}), timecode {timecode}").format(
+                label=part.label, start=format_seconds(Fraction(piece.start) / fps, 2),
+                end=format_seconds(Fraction(piece.end) / fps, 2), first=piece.start, last=piece.end - 1,
+                timecode=partial.smpte_timecode(piece.start, fps)))
     for finding in findings:
         if finding.severity in ("error", "warning"):
             click.echo(f"  {finding.severity}: {finding.rule}: {finding.message}", err=True)
     click.echo(f"  rules {plan.profile.name}: {result_verdict}")
-    if result_verdict == "fail":
-        raise SystemExit(1)
+    return result_verdict, plan
 
 
 COMMANDS = [render]

@@ -45,6 +45,7 @@ from kbvideo.render.segments import Segment, plan_segments, segment_key
 from kbvideo.render.sources import source_facts
 from kbvideo.render.graphics import check_texts, render_draft_mark, render_text_overlay
 from kbvideo.render.motion import render_motion_shot
+from kbvideo.render import partial
 from kbvideo.render.sidecars import write_srt, write_vtt
 from kbvideo.render.stills import fit_picture
 from kbvideo.rules.findings import Finding
@@ -196,8 +197,9 @@ class _Render:
     def __init__(self, timeline: Timeline, out_path: Path, *, profile, draft: bool, jobs: int | None,
                  work_dir: Path | None, progress: Progress | None, cache_dir: Path | None,
                  media: dict | None, proxies: bool, check: bool, protect=(), allow_long: bool = False,
-                 notice: Notice | None = None):
+                 notice: Notice | None = None, part: partial.Part | None = None):
         self.source_timeline = timeline
+        self.part = part  # render only these programme frames (kbvideo.render.partial)
         self.protect = [os.fspath(p) for p in protect if p]
         self.allow_long = allow_long
         self.notice_hook = notice
@@ -512,6 +514,8 @@ class _Render:
     def _run(self, started: float) -> RenderResult:
         t = self.timeline
         segments = plan_segments(t)
+        if self.part is not None:  # a part of the programme: only its segments, same cache keys
+            segments = partial.select_segments(segments, self.part)
         settings = self.settings()
         identity = lambda p: self.facts[p].identity  # noqa: E731
         plan = []
@@ -554,13 +558,20 @@ class _Render:
         listing.write_text("".join(_safe_list_line(target) for _s, _k, target, _c in plan))
         joined = self.temp / self.out_path.name
         meta = ["-metadata", f"title={t.title}"] if t.title else []
+        sound = ["-map", "1:a:0", "-c", "copy"]
+        planned = t.duration
+        if self.part is not None:  # the part's stretch of the programme's sound; its programme timecode
+            sound = ["-filter_complex", partial.audio_filter(self.part, t.fps, 1), "-map", "[aout]", "-c:v", "copy",
+                     "-c:a", "aac", "-b:a", self.encoder.audio_bitrate,
+                     "-timecode", partial.smpte_timecode(self.part.pieces[0].start, t.fps)]
+            planned = self.part.frames
         ffmpeg.run(["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio_target),
-                    "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", *meta, "-movflags", "+faststart",
+                    "-map", "0:v:0", *sound, *meta, "-movflags", "+faststart",
                     "-f", "mp4", str(joined)], what="joining the segments", cancel=self.cancel, children=self.children,
                    cache_dir=str(self.cache_dir))
         frames, vsec, asec = _count_frames(joined)
-        if frames != t.duration:
-            raise RenderError(f"the joined video has {frames} frames, {t.duration} were planned",
+        if frames != planned:
+            raise RenderError(f"the joined video has {frames} frames, {planned} were planned",
                               "this is a kbvideo bug: please report it with the storyboard")
         self.timings["join"] = time.perf_counter() - t0
 
@@ -575,7 +586,7 @@ class _Render:
         findings: list[Finding] = []
         for kind, writer in (("srt", write_srt), ("vtt", write_vtt)):
             tmp = self.temp / f"captions.{kind}"
-            writer(self.source_timeline, tmp)
+            writer(self.source_timeline if self.part is None else partial.shift_texts(self.source_timeline, self.part), tmp)
             staged[kind] = (tmp, finals[kind])
         for tmp, final in staged.values():
             replace_into(tmp, final, self.guard)
@@ -597,6 +608,7 @@ class _Render:
             "scratch_narration": [{"scene": a.scene, "voice": a.voice, "start": a.start, "frames": a.duration}
                                   for a in scratch_items(t)],
             "notices": self.notices,
+            "part": self.part.to_dict(t.fps) if self.part is not None else None,
         }
         tmp = self.temp / "report.json"
         tmp.write_text(json.dumps(report, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
@@ -625,6 +637,8 @@ class _Render:
 
     def _poster_time(self, segments: list[Segment]) -> Fraction:
         t = self.timeline
+        if self.part is not None:  # the middle of the part's own file
+            return Fraction(self.part.frames // 2) / t.fps
         body = [s for s in segments if s.transition is None]
         pick = body[1] if len(body) > 1 else segments[0]
         return Fraction(pick.start + pick.frames // 2) / t.fps
@@ -644,7 +658,10 @@ class _Render:
             out.append(Finding("render.av_sync", "error", f"audio lasts {asec:.3f} s, video {vsec:.3f} s",
                                {"audio": asec, "video": vsec}))
         out += scratch_findings(t, self.profile, final=not self.draft)  # never delivered by mistake
-        if not self.run_check or self.profile is None:
+        if self.part is not None:
+            out.append(Finding("render.part", "info", _("part of the programme ({label}): contest rules not checked")
+                               .format(label=self.part.label)))
+        if not self.run_check or self.profile is None or self.part is not None:
             return out
         if self.draft:
             out.append(Finding("render.draft", "info", f"draft at {t.width}x{t.height}: frame size not checked"))
@@ -657,17 +674,18 @@ def render_timeline(timeline: Timeline, out_path: str | Path, *, profile=None, d
                     jobs: int | None = None, work_dir: str | Path | None = None, progress: Progress | None = None,
                     cache_dir: str | Path | None = None, media: dict | None = None, proxies: bool = True,
                     check: bool = True, protect=(), allow_long: bool = False,
-                    notice: Notice | None = None) -> RenderResult:
+                    notice: Notice | None = None, part: partial.Part | None = None) -> RenderResult:
     """Render `timeline` to `out_path` (MP4) with sidecars; see the module docstring.
 
     `protect`: more files that must never be written (the storyboard, its templates, a rules file);
     the timeline's media are always protected. `allow_long`: render even a timeline far past the
     profile's maximum. `notice(message)`: called for things the user should know (a rebuilt cache entry).
     SIGTERM/SIGHUP raise `kbvideo.proc.Terminated` (a KeyboardInterrupt) after cleaning up.
+    `part` (kbvideo.render.partial) renders only those programme frames, from the same segment cache.
     """
     out = Path(os.path.abspath(out_path))
     job = _Render(timeline, out, profile=profile, draft=draft, jobs=jobs,
                   work_dir=Path(work_dir) if work_dir else None, progress=progress,
                   cache_dir=Path(cache_dir) if cache_dir else None, media=media, proxies=proxies, check=check,
-                  protect=protect, allow_long=allow_long, notice=notice)
+                  protect=protect, allow_long=allow_long, notice=notice, part=part)
     return job.run()

@@ -139,6 +139,7 @@ class Storyboard:
     music: Music | None = None
     schema_version: int = 1
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
+    caption_files: tuple[Path, ...] = field(default=(), compare=False)  # captions: {srt: ...} files read
 
     def media_paths(self) -> tuple[Path, ...]:
         paths: list[Path] = []

@@ -35,6 +35,13 @@ def _obj(keys, props: dict[str, Any], required=()) -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False, "properties": props, "required": list(required)}
 
 
+def _caption_file() -> dict[str, Any]:
+    """captions: {srt: file.srt, offset: 1.5} or {vtt: file.vtt}."""
+    props = {"srt": PATH, "vtt": PATH, "offset": {"type": "number"}}
+    return {"oneOf": [{**_obj(v.CAPTION_FILE_KEYS, props, [kind]), "not": {"required": [other]}}
+                      for kind, other in (("srt", "vtt"), ("vtt", "srt"))]}
+
+
 def _transition() -> dict[str, Any]:
     return {"anyOf": [
         {"enum": list(TRANSITIONS)},
@@ -71,7 +78,8 @@ def storyboard_schema() -> dict[str, Any]:
         "title": {"anyOf": [TEXT, _obj(v.TITLE_KEYS, {"text": TEXT, "at": TIME, "duration": TIME}, ["text"])]},
         "shots": {"type": "array", "minItems": 1, "items": shot},
         "captions": {"anyOf": [{"type": "array", "items": TEXT}, {"type": "array", "items": timed_text},
-                               {"const": v.FROM_NARRATION}]},
+                               {"const": v.FROM_NARRATION},
+                               _caption_file()]},
         "lower_thirds": {"type": "array", "items": _obj(v.LOWER_THIRD_KEYS, {
             "name": TEXT, "role": TEXT, "at": TIME, "duration": TIME}, ["name"])},
         "narration": {"anyOf": [PATH, {**_obj(v.NARRATION_KEYS, {"file": PATH, "text": TEXT, "at": TIME, "volume": VOLUME,

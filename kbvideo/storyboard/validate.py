@@ -6,6 +6,7 @@ built from the same tables); reading each value is kbvideo.storyboard.fields' jo
 
 from __future__ import annotations
 
+import os
 import re
 from fractions import Fraction
 from pathlib import Path
@@ -17,6 +18,7 @@ from kbvideo.storyboard.fields import ID_PATTERN, FieldReader, Skip, did_you_mea
 from kbvideo.storyboard.load import YNode
 from kbvideo.storyboard.model import (
     Kampung,
+    Loc,
     Music,
     NarrationSpec,
     Output,
@@ -26,6 +28,7 @@ from kbvideo.storyboard.model import (
     TimedText,
     TransitionSpec,
 )
+from kbvideo.storyboard.subtitles import read_cues
 from kbvideo.timecode import Time, parse_fps
 from kbvideo.timeline.model import FAMILY_FUNCTIONS, FITS, MOTIONS, SHOT_KINDS, TOPICS, TRANSITIONS, Chart
 
@@ -52,6 +55,7 @@ CARD_KEYS = ("title", "subtitle", "color")
 CHART_KEYS = ("title", "unit", "style", "data")
 TITLE_KEYS = ("text", "at", "duration")
 CAPTION_KEYS = ("text", "at", "duration")
+CAPTION_FILE_KEYS = ("srt", "vtt", "offset")
 LOWER_THIRD_KEYS = ("name", "role", "at", "duration")
 NARRATION_KEYS = ("file", "text", "at", "volume", "rate")
 FROM_NARRATION = "from_narration"  # captions: split from the narration text and timed to the speech
@@ -66,6 +70,7 @@ class StoryboardParser(FieldReader):
         if root.kind != "map":
             raise SpecError(root.problem(None, "a storyboard must be a mapping with 'kampung:' and 'scenes:'",
                                          "start from storyboards/jenggot.yaml"))
+        self.caption_sources: list[Path] = []  # subtitle files read for captions (watched, like assets)
         top = self.mapping(root, TOP_KEYS, "storyboard", required=("kampung", "scenes"))
         if "schema_version" in top:
             version = self.collect(self.integer, top["schema_version"], "schema_version", default=SCHEMA_VERSION)
@@ -93,6 +98,7 @@ class StoryboardParser(FieldReader):
             scenes=tuple(scenes),
             music=music,
             warnings=tuple(p for p in self.problems if p.severity == "warning"),
+            caption_files=tuple(dict.fromkeys(self.caption_sources)),
         )
 
     def kampung(self, node: YNode) -> Kampung:
@@ -408,6 +414,8 @@ class StoryboardParser(FieldReader):
         return TimedText(text, self.loc(node), at, duration)
 
     def captions(self, node: YNode, what: str) -> list[TimedText]:
+        if node.kind == "map":  # captions: {srt: file.srt, offset: 1.5}
+            return self.caption_file(node, what)
         items = self.seq(node, f"{what}: captions")
         timed = [item.kind == "map" for item in items]
         if any(timed) and not all(timed):
@@ -428,6 +436,38 @@ class StoryboardParser(FieldReader):
             duration = self.collect(self.time, fields["duration"], f"{what}: caption duration", True)
             if None not in (text, at, duration):
                 out.append(TimedText(text, self.loc(item), at, duration))
+        return out
+
+    def caption_file(self, node: YNode, what: str) -> list[TimedText]:
+        """Captions from a subtitle file; cue times count from the scene's start, plus `offset` seconds."""
+        fields = self.mapping(node, CAPTION_FILE_KEYS, f"{what}: captions")
+        kinds = [k for k in ("srt", "vtt") if k in fields]
+        if len(kinds) != 1:
+            raise self.fail(node, _("{what}: captions from a file need one of srt: or vtt:").format(what=what),
+                            _("e.g. captions: {{srt: ../assets/teks/dashat.srt, offset: 1.5}}"))
+        kind = kinds[0]
+        path = self.asset(fields[kind], f"{what}: captions.{kind}")
+        offset = Fraction(0)
+        if "offset" in fields:
+            value = self.collect(self.number, fields["offset"], f"{what}: captions.offset", -3600, 3600)
+            offset = Fraction(value).limit_denominator(1000) if value is not None else offset
+        written = Path(self.scalar(fields[kind], "path"))
+        base_label = Path(self.loc(fields[kind]).path).parent
+        label = os.path.normpath(base_label / written) if not written.is_absolute() else str(written)
+        cues, problems = read_cues(path, kind, label)
+        self.problems.extend(problems)
+        out = []
+        for cue in cues:
+            loc = Loc(label, cue.line, 1, cue.source_line)
+            start = cue.start + offset
+            if start < 0:
+                self.problems.append(loc.problem(
+                    _("{what}: this cue starts {seconds} s before the scene (offset {offset})").format(
+                        what=what, seconds=f"{float(-start):g}", offset=f"{float(offset):g}"),
+                    _("raise the offset or remove the cue")))
+                continue
+            out.append(TimedText(cue.text, loc, Time(seconds=start), Time(seconds=cue.end - cue.start)))
+        self.caption_sources.append(path)
         return out
 
     def lower_thirds(self, node: YNode, what: str, defaults: dict[str, Any]) -> list[TimedText]:
