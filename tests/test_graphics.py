@@ -47,7 +47,7 @@ def over_black(image: Image.Image) -> np.ndarray:
 
 @pytest.mark.parametrize("width,height", SIZES)
 @pytest.mark.parametrize("item", [
-    caption("Ibu-ibu kader memasak bersama di Dapur Sehat Atasi Stunting setiap hari Jumat pagi"),
+    caption("Ibu-ibu kader memasak bersama di Dapur Sehat Atasi Stunting"),
     TextItem("title", "intro", 0, 30, "Dapur Sehat Atasi Stunting"),
     TextItem("lower_third", "intro", 0, 30, "Muhammad Fathoni", "Lurah Jenggot, Kota Pekalongan"),
 ], ids=["caption", "title", "lower_third"])

@@ -3,6 +3,7 @@ sound, loudness, conformed sources, atomic output, segment cache."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import signal
@@ -25,7 +26,7 @@ from kbvideo.timeline.model import AudioItem, SceneSpan, Shot, TextItem, Timelin
 
 pytestmark = pytest.mark.media  # every test here encodes real media
 
-PROFILE = load_profile()
+PROFILE = dataclasses.replace(load_profile(), master_fade_in=0.0, master_fade_out=0.0)  # fades have their own tests
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 255, 0)
 
 

@@ -111,14 +111,15 @@ def test_caption_reading_speed_and_limits(profile):
     assert by_rule["captions.reading_speed"][0].where == "sb.yaml:9:9"
     assert by_rule["captions.min_duration"][0].values["measured"] == pytest.approx(0.667, abs=0.001)
     assert by_rule["captions.max_duration"][0].values["measured"] == 10.0
-    assert by_rule["captions.lines"][0].values["measured"] == 4
+    assert by_rule["captions.lines"][0].severity == "error"
+    assert by_rule["captions.lines"][0].values["hint"].startswith("split it into two captions: ")
     assert by_rule["captions.gap"][0].values["measured"] == 1
 
 
 def test_caption_helpers():
     item = TextItem("caption", "s", 0, 60, "dua\nbaris")
     assert caption_cps(item, Fraction(30)) == pytest.approx(4.5)
-    assert caption_lines("a b c", 3) == ["a b", "c"]
+    assert caption_lines("satu dua tiga empat", 14) == ["satu dua", "tiga empat"]  # balanced, not greedy
 
 
 def test_text_the_renderer_cannot_draw_is_a_finding(profile):

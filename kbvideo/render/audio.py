@@ -73,8 +73,10 @@ def duck_expression(item: AudioItem, timeline: Timeline) -> str | None:
     return "*".join(terms) if terms else None
 
 
-def mix_command(timeline: Timeline, facts: Callable[[str], AudioFacts]) -> tuple[list[str], str, int]:
-    """(input args, filter_complex ending in [mix], total samples)."""
+def mix_command(timeline: Timeline, facts: Callable[[str], AudioFacts],
+                fades: tuple[float, float] = (0.0, 0.0)) -> tuple[list[str], str, int]:
+    """(input args, filter_complex ending in [mix], total samples). `fades`: the programme's fade up
+    from and down to silence in seconds, with the picture's (measured into the loudness)."""
     total = samples(timeline.duration, timeline.fps)
     args: list[str] = []
     filters = [f"anullsrc=r={RATE}:cl=stereo,atrim=end_sample={total}[bed]"]
@@ -103,8 +105,13 @@ def mix_command(timeline: Timeline, facts: Callable[[str], AudioFacts]) -> tuple
         filters.append(chain)
         labels.append(f"[a{n}]")
         n += 1
+    ends = ""
+    if fades[0] > 0:
+        ends += f",afade=t=in:st=0:d={fades[0]:.4f}"
+    if fades[1] > 0:
+        ends += f",afade=t=out:st={max(0.0, total / RATE - fades[1]):.6f}:d={fades[1]:.4f}"
     filters.append("".join(labels) + f"amix=inputs={len(labels)}:duration=first:normalize=0:dropout_transition=0,"
-                   f"atrim=end_sample={total}[mix]")
+                   f"atrim=end_sample={total}{ends}[mix]")
     return args, ";".join(filters), total
 
 
@@ -121,11 +128,12 @@ def loudness_gain(measured_lufs: float | None, measured_tp: float | None, target
 
 
 def render_audio(timeline: Timeline, out_path: Path, work_dir: Path, *, facts: Callable[[str], AudioFacts],
-                 target: float | None, true_peak: float, bitrate: str, cancel=None, children=None) -> dict:
+                 target: float | None, true_peak: float, bitrate: str, fades: tuple[float, float] = (0.0, 0.0),
+                 cancel=None, children=None) -> dict:
     """Write AAC-LC 48 kHz stereo of exactly the timeline's length to `out_path`; returns measurements."""
     from kbvideo.check.analyze import parse_log  # the same ebur128 reading `kbvideo check` uses
 
-    args, graph, total = mix_command(timeline, facts)
+    args, graph, total = mix_command(timeline, facts, fades)
     wav = work_dir / "mix.wav"
     stderr = ffmpeg.run([*args, "-filter_complex", graph + ";[mix]asplit=2[w][m];[m]ebur128=peak=true[n]",
                          "-map", "[w]", "-c:a", "pcm_f32le", "-f", "wav", str(wav), "-map", "[n]", "-f", "null", "-"],

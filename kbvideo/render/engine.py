@@ -34,9 +34,10 @@ from typing import Any, Callable
 
 from kbvideo import proc as processes
 from kbvideo.check import check_file
-from kbvideo.errors import KbError, MediaError, RenderError, SpecError, UsageError
+from kbvideo.errors import KbError, MediaError, Problem, RenderError, SpecError, UsageError
 from kbvideo.fsutil import InputGuard, disk_error, replace_into
 from kbvideo.i18n import _
+from kbvideo.layout.screen import Element, resolve_collisions, text_elements
 from kbvideo.media.probe import probe
 from kbvideo.render import ffmpeg
 from kbvideo.render.audio import AudioFacts, render_audio
@@ -131,7 +132,7 @@ def code_fingerprint() -> str:
     Read once per process, so that editing the code during a long run cannot mix two fingerprints."""
     folder = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted(folder.glob("*.py")):
+    for path in sorted([*folder.glob("*.py"), *(folder.parent / "layout").glob("*.py")]):  # layout shapes pixels too
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -219,7 +220,12 @@ class _Render:
             w, h = draft_size(timeline.width, timeline.height)
             timeline = dataclasses.replace(timeline, width=w, height=h)
         self.timeline = timeline
-        self.encoder = ffmpeg.draft_encoder(timeline.fps) if draft else ffmpeg.final_encoder(timeline.fps)
+        self.encoder = ffmpeg.draft_encoder(timeline.fps) if draft else ffmpeg.final_encoder(timeline.fps, profile)
+        fade_in = profile.master_fade_in if profile is not None else 0.0  # no profile: no programme fades
+        fade_out = profile.master_fade_out if profile is not None else 0.0
+        self.fades = (round(fade_in * timeline.fps), round(fade_out * timeline.fps))  # frames
+        self.caption_limits = ((profile.caption_max_chars_per_line, profile.caption_max_lines) if profile is not None
+                               else (42, 2))
         self.cancel = threading.Event()
         self.children = ffmpeg.Children()
         self.lock = threading.Lock()
@@ -254,6 +260,7 @@ class _Render:
         self.guard = InputGuard([*inputs, *self.protect])
         self.guard.check_all(output_paths(self.out_path).values())
         self._check_texts()
+        self._resolve_layout()
         self.facts = source_facts(inputs, self.media)
         for path, facts in self.facts.items():
             if any(s.source == path and s.kind == "clip" for s in t.shots) and facts.kind != "video":
@@ -261,9 +268,31 @@ class _Render:
 
     def _check_texts(self) -> None:
         """Every text must be drawable by the shipped fonts and fit its lines: caught before any rendering."""
-        problems = check_texts(self.timeline)
+        max_chars, max_lines = self.caption_limits
+        problems = check_texts(self.timeline, max_chars=max_chars, max_lines=max_lines)
         if problems:
             raise UndrawableTextError(problems)
+
+    def _resolve_layout(self) -> None:
+        """Scene titles and lower thirds moved so nothing collides on screen (kbvideo.layout.screen)."""
+        self.timeline, notes = resolve_collisions(self.timeline)
+        errors = [n for n in notes if n.severity == "error"]
+        if errors:
+            raise SpecError([Problem(n.where or "<timeline>", 0, 0, f"{n.message} ({n.other})", None, code=n.code)
+                             for n in errors])
+
+    def layout_elements(self) -> list[Element]:
+        """Every drawn element with its box and frames, for the render report."""
+        t = self.timeline
+        max_chars, max_lines = self.caption_limits
+        out = text_elements(t, t.width, t.height, draft=self.draft, max_chars=max_chars, max_lines=max_lines)
+        from kbvideo.render.painters import make_painter
+
+        for shot in t.shots:
+            if shot.kind in ("card", "chart"):
+                for kind, box in make_painter(shot, t.width, t.height, t.fps).elements():
+                    out.append(Element(kind, "content", shot.start, shot.end, box, shot.scene))
+        return sorted(out, key=lambda e: (e.start, e.kind))
 
     # ---------- progress
     def report(self, name: str, frames: int, stage: str = "video") -> None:
@@ -392,7 +421,7 @@ class _Render:
         def make():
             sub = folder / f"text-{len(self.memo)}-{secrets.token_hex(3)}"
             sub.mkdir(parents=True, exist_ok=True)
-            return render_text_overlay(item, t.width, t.height, sub)
+            return render_text_overlay(item, t.width, t.height, sub, *self.caption_limits)
 
         return self._memo(("text", item), make)
 
@@ -415,12 +444,12 @@ class _Render:
 
     def encode_segment(self, segment: Segment, target: Path) -> None:
         t = self.timeline
-        graph = SegmentGraph(t.width, t.height, t.fps, draft=self.draft)
+        graph = SegmentGraph(t.width, t.height, t.fps, draft=self.draft, programme=(t.duration, *self.fades))
         assets = Assets(clip=self.clip_source, still=self.still_png, motion=self.motion_asset,
                         text=lambda item: self.text_overlay(item, self.temp), draft_mark=self.draft_mark())
         args = graph.build(segment, assets)
         tmp = self.temp / f"seg-{segment.name}.mp4"
-        ffmpeg.run([*args, "-an", *self.encoder.video_args(t.fps), "-frames:v", str(segment.frames),
+        ffmpeg.run([*args, "-an", *self.encoder.video_args(t.fps, segment.frames), "-frames:v", str(segment.frames),
                     "-f", "mp4", str(tmp)], what=f"rendering {segment.name}",
                    on_frame=lambda n: self.report(segment.name, n), cancel=self.cancel, children=self.children,
                    cache_dir=str(self.cache_dir))
@@ -430,12 +459,19 @@ class _Render:
                               "this is a kbvideo bug: please report it with the storyboard")
         self._store(tmp, target)
 
+    def _segment_fades(self, segment: Segment) -> list[int]:
+        """What of the programme's fades falls in this segment (part of its cache key)."""
+        fade_in, fade_out = self.fades
+        t = self.timeline
+        return [fade_in if segment.start < fade_in else 0,
+                t.duration - segment.start if segment.end > t.duration - fade_out else 0, fade_out]
+
     def audio_key(self) -> str:
         t = self.timeline
         items = [[dataclasses.astuple(a), self.facts[a.source].identity] for a in t.audio]
         loud = self.profile.loudness if self.profile is not None else None
         data = [items, str(t.fps), t.duration, [(x.start, x.duration, x.kind) for x in t.transitions],
-                dataclasses.astuple(loud) if loud else None, self.encoder.audio_bitrate, self.fingerprint]
+                dataclasses.astuple(loud) if loud else None, self.encoder.audio_bitrate, self.fades, self.fingerprint]
         return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()[:24]
 
     def encode_audio(self, target: Path) -> dict:
@@ -444,6 +480,7 @@ class _Render:
         facts = lambda p: AudioFacts(self.facts[p].has_audio, self.facts[p].channels)  # noqa: E731
         info = render_audio(self.timeline, tmp, self.temp, facts=facts, target=loud.target if loud else None,
                             true_peak=loud.true_peak_max if loud else -1.0, bitrate=self.encoder.audio_bitrate,
+                            fades=tuple(self.timeline.seconds(f) for f in self.fades),
                             cancel=self.cancel, children=self.children)
         info_tmp = self.temp / "audio-info.json"
         info_tmp.write_text(json.dumps(info), encoding="utf-8")
@@ -520,7 +557,7 @@ class _Render:
         identity = lambda p: self.facts[p].identity  # noqa: E731
         plan = []
         for segment in segments:
-            key = segment_key(segment, t, settings, identity)
+            key = segment_key(segment, t, {**settings, "fades": self._segment_fades(segment)}, identity)
             target = self._cache_file("segments", key, ".mp4")
             plan.append((segment, key, target, self._intact(target, _("segment"))))
         todo = [(s, target) for s, _key, target, cached in plan if not cached]
@@ -586,7 +623,7 @@ class _Render:
         findings: list[Finding] = []
         for kind, writer in (("srt", write_srt), ("vtt", write_vtt)):
             tmp = self.temp / f"captions.{kind}"
-            writer(self.source_timeline if self.part is None else partial.shift_texts(self.source_timeline, self.part), tmp)
+            writer(self.source_timeline if self.part is None else partial.shift_texts(self.source_timeline, self.part), tmp, *self.caption_limits)
             staged[kind] = (tmp, finals[kind])
         for tmp, final in staged.values():
             replace_into(tmp, final, self.guard)
@@ -609,6 +646,7 @@ class _Render:
                                   for a in scratch_items(t)],
             "notices": self.notices,
             "part": self.part.to_dict(t.fps) if self.part is not None else None,
+            "layout": [e.to_dict() for e in self.layout_elements()],
         }
         tmp = self.temp / "report.json"
         tmp.write_text(json.dumps(report, indent=2, default=str, ensure_ascii=False), encoding="utf-8")

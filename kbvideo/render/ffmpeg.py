@@ -46,30 +46,59 @@ def ffmpeg_exe() -> str:
 
 @dataclass(frozen=True, slots=True)
 class Encoder:
-    """Video encoder settings shared by every segment of one render (so they join with -c copy)."""
+    """Video encoder settings shared by every segment of one render (so they join with -c copy).
+
+    Keyframes are forced every `gop` frames counted from the segment's start, and a last GOP shorter
+    than half a GOP is merged into the one before it: joined segments keep a regular GOP (no 1-frame
+    GOPs, no two keyframes in a row at a join). x264's own scene-cut keyframes are off for the same reason.
+    """
 
     preset: str = "veryfast"
     crf: int = 23
     gop: int = 15  # closed GOP of half the frame rate (YouTube delivery recommendation)
     bframes: int = 2
     audio_bitrate: str = "160k"
+    maxrate: str | None = None
+    bufsize: str | None = None
 
-    def video_args(self, fps: Fraction) -> list[str]:
+    def video_args(self, fps: Fraction, frames: int | None = None) -> list[str]:
+        x264 = "open-gop=0:scenecut=0:aq-mode=3"  # aq-mode 3 spends bits on dark flat areas (no banding)
         args = ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-pix_fmt", "yuv420p",
-                "-profile:v", "high", "-g", str(self.gop), "-keyint_min", str(self.gop), "-bf", str(self.bframes),
-                "-x264-params", "open-gop=0",
+                "-profile:v", "high", "-g", str(2 * self.gop), "-keyint_min", str(max(1, self.gop // 2)),
+                "-bf", str(self.bframes), "-x264-params", x264,
                 "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv"]
+        if self.maxrate:
+            args += ["-maxrate", self.maxrate, "-bufsize", self.bufsize or self.maxrate]
+        args += ["-force_key_frames", f"expr:{keyframe_expr(self.gop, frames)}"]
         scale = track_timescale(fps)
         if scale:
             args += ["-video_track_timescale", str(scale)]
         return args
 
     def key(self) -> dict:
-        return {"preset": self.preset, "crf": self.crf, "gop": self.gop, "bf": self.bframes}
+        return {"preset": self.preset, "crf": self.crf, "gop": self.gop, "bf": self.bframes,
+                "maxrate": self.maxrate, "bufsize": self.bufsize, "kf": 2}
 
 
-def final_encoder(fps: Fraction) -> Encoder:
-    return Encoder(gop=max(1, round(fps / 2)))
+def keyframe_expr(gop: int, frames: int | None) -> str:
+    """ffmpeg -force_key_frames expression: every `gop` frames from 0, the last short GOP merged."""
+    last = None
+    if frames:
+        last = (frames - 1) // gop * gop
+        if last and frames - last >= max(2, gop // 2):
+            last = None  # the last GOP is long enough to keep its own keyframe
+    if last:
+        return f"not(mod(n,{gop}))*lt(n,{last})"
+    return f"not(mod(n,{gop}))"
+
+
+def final_encoder(fps: Fraction, profile=None) -> Encoder:
+    """The master's settings: from the rules profile's `master` section (data), else its defaults."""
+    gop = max(1, round(fps / 2))
+    if profile is None:
+        return Encoder(gop=gop, crf=18, maxrate="16M", bufsize="32M", audio_bitrate="320k")
+    return Encoder(preset=profile.master_preset, crf=profile.master_crf, gop=gop, audio_bitrate=profile.master_audio_bitrate,
+                   maxrate=profile.master_maxrate, bufsize=profile.master_bufsize)
 
 
 def draft_encoder(fps: Fraction) -> Encoder:

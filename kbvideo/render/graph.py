@@ -6,7 +6,10 @@ sync) → `trim` by frame numbers → fit (contain on a blurred or solid fill, o
 BT.709, square pixels, timebase 1/fps with pts = frame number. Stills arrive as frame-size RGB PNGs
 (see stills.py) and are repeated with `loop` (exact frame counts), Ken Burns through `perspective`
 with per-frame subpixel corners (no integer-crop jitter). Texts are PNG inputs laid over with
-`overlay=enable='between(n,a,b)'`, frame-numbered. Transitions blend two layers with `xfade`.
+frame-numbered streams that fade (and for lower thirds slide) in and out over TEXT_MOTION frames.
+Transitions blend two layers with `xfade` (crossfade, wipes, slides, circle), except fade through
+black, which is built symmetric (as many frames down as up, one black frame between). The programme
+fades up from black on its first frames and down to black on its last (`programme` fades).
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ KEN_BURNS_ZOOM = Fraction(112, 100)
 TONEMAP = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,"
            "zscale=t=bt709:m=bt709:r=tv,format=yuv420p")
 TO_709 = "out_color_matrix=bt709:out_range=tv"
+# frames of fade in and out per text kind (at 30 fps; scaled to the rate), and whether it slides in
+TEXT_MOTION = {"caption": (6, False), "title": (10, False), "lower_third": (10, True)}
+XFADE = {"crossfade": "fade", "wipe_left": "wipeleft", "wipe_right": "wiperight", "wipe_up": "wipeup",
+         "wipe_down": "wipedown", "slide_left": "slideleft", "slide_right": "slideright",
+         "circle_open": "circleopen", "circle_close": "circleclose"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +62,10 @@ class Assets:
 
 
 class SegmentGraph:
-    def __init__(self, width: int, height: int, fps: Fraction, *, draft: bool = False):
+    def __init__(self, width: int, height: int, fps: Fraction, *, draft: bool = False,
+                 programme: tuple[int, int, int] = (0, 0, 0)):
         self.width, self.height, self.fps = width, height, fps
+        self.total, self.fade_in, self.fade_out = programme  # timeline frames; fades up/down (frames)
         self.flags = "fast_bilinear" if draft else "bicubic"
         self.inputs: list[str] = []
         self.filters: list[str] = []
@@ -200,9 +210,37 @@ class SegmentGraph:
             self.filters.append("".join(f"[{p}]" for p in parts) +
                                 f"concat=n={len(parts)}:v=1:a=0,{self._restamp()}[{current}]")
         for text in layer.texts:
-            current = self.overlay(current, assets.text(text), max(0, text.start - layer.start),
-                                   min(text.end, layer.end) - layer.start - 1)
+            current = self.text_overlay(current, assets.text(text), text, layer)
         return current
+
+    def text_overlay(self, base: str, image: Overlay, item, layer: Layer) -> str:
+        """Lay a text PNG over [base] for the item's frames inside this layer, faded (and slid) in and out."""
+        first = max(0, item.start - layer.start)  # layer-local frame of its first frame here
+        count = min(item.end, layer.end) - layer.start - first
+        if count <= 0:
+            return base
+        skip = layer.start + first - item.start  # frames of the item shown before this layer
+        frames, slide = TEXT_MOTION.get(item.kind, (0, False))
+        fade = min(max(0, round(frames * self.fps / 30)), item.duration // 3)
+        idx = self.input("-i", str(image.path))
+        pic, out = self.label("t"), self.label("o")
+        chain = (f"[{idx}:v:0]scale={TO_709},format=yuva420p,loop=loop={item.duration - 1}:size=1:start=0,"
+                 f"{self._restamp()}")
+        if fade:
+            chain += (f",fade=t=in:start_frame=0:nb_frames={fade}:alpha=1,"
+                      f"fade=t=out:start_frame={item.duration - fade}:nb_frames={fade}:alpha=1")
+        chain += f",trim=start_frame={skip}:end_frame={skip + count},setpts=N+{first}[{pic}]"
+        self.filters.append(chain)
+        x = str(image.x)
+        if slide and fade:
+            # item frame k = t*fps - first + skip; p goes 0→1 over the fade in and 1→0 over the fade out
+            k = f"(t*{float(self.fps):.6f}-{first - skip})"
+            p = f"min(min(max(({k}+1)/{fade},0),1),min(max(({item.duration}-{k})/{fade},0),1))"
+            distance = max(2, round(self.height * 0.04))
+            x = f"'{image.x}-{distance}*(1-{p})*(1-{p})'"
+        self.filters.append(f"[{base}][{pic}]overlay=x={x}:y={image.y}:eof_action=pass:format=yuv420"
+                            f"{':eval=frame' if slide and fade else ''}[{out}]")
+        return out
 
     def overlay(self, base: str, image: Overlay, first: int, last: int | None) -> str:
         idx = self.input("-i", str(image.path))
@@ -215,19 +253,51 @@ class SegmentGraph:
     def build(self, segment: Segment, assets: Assets) -> list[str]:
         layers = [self.layer(layer, assets) for layer in segment.layers]
         if segment.transition is not None and len(layers) == 2:
-            kind = "fadeblack" if segment.transition.kind == "fade_black" else "fade"
-            a, b, out = self.label("xa"), self.label("xb"), self.label("x")
-            self.filters.append(f"[{layers[0]}]fps={self.fps}[{a}]")
-            self.filters.append(f"[{layers[1]}]fps={self.fps}[{b}]")
-            duration = seconds(Fraction(segment.frames) / self.fps)
-            self.filters.append(f"[{a}][{b}]xfade=transition={kind}:duration={duration}:offset=0,"
-                                f"trim=end_frame={segment.frames},{self._restamp()}[{out}]")
-            current = out
+            current = self.transition(segment, layers[0], layers[1])
         else:
             current = layers[0]
+        current = self.programme_fades(segment, current)
         if assets.draft_mark is not None:
             current = self.overlay(current, assets.draft_mark, 0, None)
         final = self.label("out")
         self.filters.append(f"[{current}]fps={self.fps},format=yuv420p,setparams=range=tv:color_primaries=bt709:color_trc=bt709:"
                             f"colorspace=bt709[{final}]")
         return [*self.inputs, "-filter_complex", ";".join(self.filters), "-map", f"[{final}]", "-r", str(self.fps)]
+
+    def transition(self, segment: Segment, first: str, second: str) -> str:
+        """The two layers of a transition segment blended; exactly `segment.frames` frames."""
+        a, b, out = self.label("xa"), self.label("xb"), self.label("x")
+        n = segment.frames
+        if segment.transition.kind == "fade_black":
+            # symmetric: levels 1, (d-1)/d … 1/d, 0, 1/u … (u-1)/u, then the next scene at full level
+            down, up = n // 2, n - n // 2
+            self.filters.append(f"[{first}]trim=end_frame={down},{self._restamp()},"
+                                f"fade=t=out:start_frame=0:nb_frames={down}[{a}]")
+            self.filters.append(f"[{second}]trim=start_frame={down},{self._restamp()},"
+                                f"fade=t=in:start_frame=0:nb_frames={up}[{b}]")
+            self.filters.append(f"[{a}][{b}]concat=n=2:v=1:a=0,{self._restamp()}[{out}]")
+            return out
+        kind = XFADE.get(segment.transition.kind, "fade")
+        self.filters.append(f"[{first}]fps={self.fps}[{a}]")
+        self.filters.append(f"[{second}]fps={self.fps}[{b}]")
+        duration = seconds(Fraction(n) / self.fps)
+        self.filters.append(f"[{a}][{b}]xfade=transition={kind}:duration={duration}:offset=0,"
+                            f"trim=end_frame={n},{self._restamp()}[{out}]")
+        return out
+
+    def programme_fades(self, segment: Segment, current: str) -> str:
+        """Up from black over the programme's first frames, down to black over its last."""
+        fades = []
+        if self.fade_in and segment.start < self.fade_in:
+            # frame k of the programme at level k / fade_in (frame 0 black)
+            fades.append(f"fade=t=in:start_frame={-segment.start}:nb_frames={self.fade_in}"
+                         if segment.start == 0 else f"fade=t=in:start_frame=0:nb_frames={self.fade_in - segment.start}")
+        if self.fade_out and segment.end > self.total - self.fade_out:
+            start = self.total - self.fade_out - segment.start  # local frame where the fade out begins
+            # the fade reaches black on the programme's last frame
+            fades.append(f"fade=t=out:start_frame={max(0, start)}:nb_frames={self.fade_out - 1 if start >= 0 else self.total - segment.start - 1}")
+        if not fades:
+            return current
+        out = self.label("pf")
+        self.filters.append(f"[{current}]{','.join(fades)}[{out}]")
+        return out

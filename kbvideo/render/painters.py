@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageColor, ImageDraw
 
 from kbvideo.errors import KbError
+from kbvideo.layout.screen import Box, content_area
 from kbvideo.render.graphics import (
     ACCENT,
     TextBlock,
@@ -29,7 +30,7 @@ from kbvideo.render.graphics import (
     missing_glyphs,
     scaled,
     text_width,
-    title_safe,
+    title_lines,
     wrap_lines,
 )
 from kbvideo.timeline.model import Chart, Shot
@@ -106,11 +107,20 @@ def _luminance(rgb: tuple[int, int, int]) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
+DITHER_SEED = 1087  # fixed: the same card gives the same pixels on every render
+
+
 def _background(rgb: tuple[int, int, int], width: int, height: int) -> Image.Image:
-    """A soft vertical gradient around the colour (lighter at the top, darker at the bottom)."""
+    """A soft vertical gradient around the colour (lighter at the top, darker at the bottom).
+
+    Dithered: a slow ramp over 1080 lines steps one code value every 30-60 lines, which shows as bands
+    after encoding. Triangular noise of ±1 code value (fixed seed) before rounding breaks the steps up."""
     ramp = np.linspace(1.12, 0.78, height, dtype=np.float32)[:, None, None]
-    pixels = np.clip(np.array(rgb, dtype=np.float32)[None, None, :] * ramp + 0.5, 0, 255).astype(np.uint8)
-    return Image.fromarray(np.ascontiguousarray(np.broadcast_to(pixels, (height, width, 3))))
+    exact = np.array(rgb, dtype=np.float32)[None, None, :] * ramp
+    rng = np.random.default_rng(DITHER_SEED)
+    noise = rng.random((height, width, 1), dtype=np.float32) - rng.random((height, width, 1), dtype=np.float32)
+    pixels = np.clip(exact + noise + 0.5, 0, 255).astype(np.uint8)
+    return Image.fromarray(np.ascontiguousarray(pixels))
 
 
 @dataclass(frozen=True)
@@ -133,13 +143,13 @@ class Tile:
 
 
 def fit_text(text: str, bold: bool, size: float, smallest: float, max_width: int, height: int,
-             max_lines: int = 2, align: str = "left") -> TextBlock:
+             max_lines: int = 2, align: str = "left", breaker: Callable = wrap_lines) -> TextBlock:
     """Wrap `text` at the largest size (from `size` down to `smallest`, 1080-line pixels) that fits."""
     current, last_error = size, None
     while current >= smallest - 1e-9:
         font = load_font(scaled(current, height), bold)
         try:
-            return layout_block(wrap_lines(text, font, max_width, max_lines), font, align)
+            return layout_block(breaker(text, font, max_width, max_lines), font, align)
         except TextFitError as exc:
             last_error = exc
         current *= 0.92
@@ -187,7 +197,8 @@ class Painter:
         light = _luminance(self.color) > 0.6
         self.ink = DARK_TEXT if light else LIGHT_TEXT
         self.accent = ALT_ACCENT if light else ACCENT
-        self.safe = title_safe(width, height)
+        area = content_area(width, height)  # title-safe, caption zone kept free
+        self.safe = (area.x, area.y, area.right, area.bottom)
         self._base: Image.Image | None = None
         self._held: np.ndarray | None = None
 
@@ -202,6 +213,10 @@ class Painter:
 
     def bake(self, image: Image.Image) -> None:
         """Draw what never moves onto the background."""
+
+    def elements(self) -> list[tuple[str, Box]]:
+        """(kind, box) of everything this painter draws, at its settled position (for the layout report)."""
+        return []
 
     def draw(self, frame: Image.Image, index: int) -> None:
         raise NotImplementedError
@@ -225,12 +240,14 @@ class CardPainter(Painter):
         left, top, right, bottom = self.safe
         _check_glyphs([(shot.title or "", True), (shot.subtitle or "", False)])
         span = round((right - left) * 0.9)
-        self.title = Tile.of(fit_text(shot.title, True, 92, 48, span, height, align="center")) if shot.title else None
-        self.sub = Tile.of(fit_text(shot.subtitle, False, 46, 28, span, height, align="center")) if shot.subtitle else None
+        self.title = Tile.of(fit_text(shot.title, True, 92, 48, span, height, align="center",
+                                      breaker=title_lines)) if shot.title else None
+        self.sub = Tile.of(fit_text(shot.subtitle, False, 46, 28, span, height, align="center",
+                                    breaker=title_lines)) if shot.subtitle else None
         self.bar_w, self.bar_h, gap = self.s(220), max(2, self.s(8)), self.s(30)
         heights = [t.mask.height for t in (self.title, self.sub) if t] + [self.bar_h]
         total = sum(heights) + gap * (len(heights) - 1)
-        y = (height - total) // 2
+        y = top + (bottom - top - total) // 2
         self.title_y = y
         if self.title:
             y += self.title.mask.height + gap
@@ -239,6 +256,13 @@ class CardPainter(Painter):
         self.rise = self.s(36)
         self.clock = Clock(self.fps, shot.duration, 1.0)
         self.hold_from = self.clock.frame_at(1.0)
+
+    def elements(self) -> list[tuple[str, Box]]:
+        cx, out = self.width // 2, []
+        for kind, tile, y in (("card_title", self.title, self.title_y), ("card_subtitle", self.sub, self.sub_y)):
+            if tile is not None:
+                out.append((kind, Box(cx - tile.mask.width // 2, y, tile.mask.width, tile.mask.height)))
+        return out
 
     def draw(self, frame: Image.Image, index: int) -> None:
         clock, cx = self.clock, self.width // 2
@@ -280,6 +304,11 @@ class ChartPainter(Painter):
         if self.heading:
             self.heading.paste(image, self.safe[0], self.safe[1], self.ink)
 
+    def elements(self) -> list[tuple[str, Box]]:
+        if not self.heading:
+            return []
+        return [("chart_title", Box(self.safe[0], self.safe[1], self.heading.mask.width, self.heading.mask.height))]
+
 
 class BarsPainter(ChartPainter):
     """Horizontal bars growing one after another, each value counting up at the bar's end."""
@@ -311,6 +340,13 @@ class BarsPainter(ChartPainter):
         for i, tile in enumerate(self.labels):
             y = self.rows_y + i * self.row_h + (self.row_h - tile.mask.height) // 2
             tile.paste(image, self.bar_x - self.s(28) - tile.mask.width, y, self.ink)
+
+    def elements(self) -> list[tuple[str, Box]]:
+        rows = self.row_h * len(self.labels)
+        widest = max(t.mask.width for t in self.labels)
+        labels = Box(self.bar_x - self.s(28) - widest, self.rows_y, widest, rows)
+        data = Box(self.bar_x, self.rows_y, self.safe[2] - self.bar_x, rows)  # bars and their values
+        return super().elements() + [("chart_labels", labels), ("chart_data", data)]
 
     def draw(self, frame: Image.Image, index: int) -> None:
         draw = ImageDraw.Draw(frame)
@@ -380,6 +416,16 @@ class CountdownPainter(ChartPainter):
             y = self.panel_top + self.period_font.getmetrics()[0] + self.period_font.getmetrics()[1] + self.s(10) + big_h
             self.unit.paste(image, self.panel_x, y + self.s(6), self.ink)
 
+    def elements(self) -> list[tuple[str, Box]]:
+        left, _top, right, bottom = self.safe
+        plot_right = self.panel_x - self.s(40)
+        label_top = self.base_y + self.s(14)
+        data_top = self.area_top
+        labels = Box(left, label_top, plot_right - left, max(t.mask.height for t in self.labels))
+        data = Box(left, data_top, plot_right - left, self.base_y + max(1, self.s(3)) - data_top)
+        panel = Box(self.panel_x, self.panel_top, right - self.panel_x, bottom - self.panel_top)
+        return super().elements() + [("chart_labels", labels), ("chart_data", data), ("chart_values", panel)]
+
     def draw(self, frame: Image.Image, index: int) -> None:
         draw = ImageDraw.Draw(frame)
         values = self.chart.values
@@ -391,15 +437,15 @@ class CountdownPainter(ChartPainter):
                 break
             current = i
             previous = values[i - 1] if i else 0.0
-            shown = previous + (value - previous) * p
-            h = round(self.plot_h * max(value, 0) / self.top * p)
+            shown = previous + (value - previous) * p  # the column, its figure and the big figure agree
+            h = round(self.plot_h * max(shown, 0) / self.top)
             x = self.slots[i]
             last = i == len(values) - 1 or self.clock.progress(index, 0.3 + self.step * (i + 1), self.grow) <= 0
             if h > 0:
                 draw.rectangle((x, self.base_y - h, x + self.col_w - 1, self.base_y - 1),
                                fill=self.accent if last else dim)
             if self.small is not None:
-                draw.text((x + self.col_w // 2, self.base_y - h - self.s(10)), format_number(value * p, self.decimals),
+                draw.text((x + self.col_w // 2, self.base_y - h - self.s(10)), format_number(shown, self.decimals),
                           font=self.small, fill=self.ink, anchor="md")
         if current < 0:
             return

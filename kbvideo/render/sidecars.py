@@ -1,10 +1,11 @@
 """Caption sidecars beside the video: SubRip (.srt) and WebVTT (.vtt), UTF-8.
 
 Cue times come from the timeline's integer frames at its Fraction rate, converted exactly and
-rounded to the millisecond (frame 30 at 30000/1001 fps → 00:00:01,001). Text is kept as written,
-line breaks included; only what each format cannot hold changes: a blank line (it would end the
-cue) is dropped, and in WebVTT `&`, `<`, `>` are written as character references so that players
-show them instead of reading markup.
+rounded to the millisecond (frame 30 at 30000/1001 fps → 00:00:01,001). Each cue carries exactly
+the lines drawn in the picture (`kbvideo.layout.text.caption_lines`: written breaks kept, long text
+broken into at most two balanced lines of the profile's characters per line); only what each
+format cannot hold changes: a blank line (it would end the cue) is dropped, and in WebVTT `&`, `<`,
+`>` are written as character references so that players show them instead of reading markup.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from kbvideo.layout.text import CAPTION_MAX_CHARS, CAPTION_MAX_LINES, TextFitError, caption_lines
 from kbvideo.timecode import round_half_up
 from kbvideo.timeline.model import Timeline
 
@@ -48,17 +50,20 @@ def format_timestamp(ms: int, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
 
 
-def _lines(text: str) -> list[str]:
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+def _lines(text: str, max_chars: int = CAPTION_MAX_CHARS, max_lines: int = CAPTION_MAX_LINES) -> list[str]:
+    try:
+        lines = caption_lines(text, max_chars, max_lines)
+    except TextFitError:  # refused before rendering; written breaks are the best we have
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return [line for line in lines if line.strip()] or [""]
 
 
-def srt_text(timeline: Timeline) -> str:
+def srt_text(timeline: Timeline, max_chars: int = CAPTION_MAX_CHARS, max_lines: int = CAPTION_MAX_LINES) -> str:
     blocks = []
     for cue in caption_cues(timeline):
         start = format_timestamp(frame_to_ms(cue.start_frame, timeline.fps), ",")
         end = format_timestamp(frame_to_ms(cue.end_frame, timeline.fps), ",")
-        blocks.append("\n".join([str(cue.index), f"{start} --> {end}", *_lines(cue.text)]))
+        blocks.append("\n".join([str(cue.index), f"{start} --> {end}", *_lines(cue.text, max_chars, max_lines)]))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 
@@ -66,12 +71,12 @@ def _vtt_escape(line: str) -> str:
     return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def vtt_text(timeline: Timeline) -> str:
+def vtt_text(timeline: Timeline, max_chars: int = CAPTION_MAX_CHARS, max_lines: int = CAPTION_MAX_LINES) -> str:
     blocks = ["WEBVTT"]
     for cue in caption_cues(timeline):
         start = format_timestamp(frame_to_ms(cue.start_frame, timeline.fps), ".")
         end = format_timestamp(frame_to_ms(cue.end_frame, timeline.fps), ".")
-        blocks.append("\n".join([str(cue.index), f"{start} --> {end}", *map(_vtt_escape, _lines(cue.text))]))
+        blocks.append("\n".join([str(cue.index), f"{start} --> {end}", *map(_vtt_escape, _lines(cue.text, max_chars, max_lines))]))
     return "\n\n".join(blocks) + "\n"
 
 
@@ -91,11 +96,13 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def write_srt(timeline: Timeline, path: Path) -> Path:
+def write_srt(timeline: Timeline, path: Path, max_chars: int = CAPTION_MAX_CHARS,
+              max_lines: int = CAPTION_MAX_LINES) -> Path:
     """SubRip captions of the timeline (times like 00:00:01,033)."""
-    return _write(path, srt_text(timeline))
+    return _write(path, srt_text(timeline, max_chars, max_lines))
 
 
-def write_vtt(timeline: Timeline, path: Path) -> Path:
+def write_vtt(timeline: Timeline, path: Path, max_chars: int = CAPTION_MAX_CHARS,
+              max_lines: int = CAPTION_MAX_LINES) -> Path:
     """WebVTT captions of the timeline (times like 00:00:01.033)."""
-    return _write(path, vtt_text(timeline))
+    return _write(path, vtt_text(timeline, max_chars, max_lines))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
-import textwrap
 from fractions import Fraction
 
+from kbvideo.layout.screen import resolve_collisions
+from kbvideo.layout.text import CaptionLinesError
+from kbvideo.layout.text import caption_lines as _layout_caption_lines
 from kbvideo.rules.findings import Finding
 from kbvideo.rules.profile import RulesProfile
 from kbvideo.timecode import format_fps, format_seconds
@@ -18,12 +20,13 @@ def caption_cps(item: TextItem, fps: Fraction) -> float:
     return len(" ".join(item.text.split())) / float(seconds) if seconds else math.inf
 
 
-def caption_lines(text: str, width: int) -> list[str]:
-    """Lines as a subtitle renderer would break them: written newlines kept, long lines wrapped."""
-    lines: list[str] = []
-    for part in text.splitlines() or [""]:
-        lines += textwrap.wrap(part, width, break_long_words=False) or [""]
-    return lines
+def caption_lines(text: str, width: int, max_lines: int = 99) -> list[str]:
+    """Lines as the picture and the sidecars break them (kbvideo.layout): written newlines kept,
+    long lines broken where they are most even."""
+    try:
+        return _layout_caption_lines(text, width, max_lines)
+    except CaptionLinesError:
+        return [text]
 
 
 def length_verdict(frames: int, fps: Fraction, limit_seconds: float | None) -> str:
@@ -80,7 +83,8 @@ def check_timeline(timeline: Timeline, profile: RulesProfile) -> list[Finding]:
                                     f"{len(missing)} of the eight family functions not shown: {', '.join(missing)}",
                                     {"missing": missing}))
     findings += _caption_findings(timeline, profile)
-    findings += _text_findings(timeline)
+    findings += _text_findings(timeline, profile)
+    findings += _layout_findings(timeline)
     return findings
 
 
@@ -105,13 +109,6 @@ def _caption_findings(timeline: Timeline, profile: RulesProfile) -> list[Finding
             out.append(Finding("captions.max_duration", "warning",
                                f"caption stays {seconds:.1f} s (at most {profile.caption_max_duration:g} s): split it",
                                {"measured": round(seconds, 3), "limit": profile.caption_max_duration}, where))
-        lines = caption_lines(item.text, profile.caption_max_chars_per_line)
-        longest = max(len(line) for line in lines)
-        if len(lines) > profile.caption_max_lines or longest > profile.caption_max_chars_per_line:
-            out.append(Finding("captions.lines", "warning",
-                               f"caption needs {len(lines)} lines of up to {profile.caption_max_chars_per_line} characters "
-                               f"(at most {profile.caption_max_lines}): shorten or split it",
-                               {"measured": len(lines), "limit": profile.caption_max_lines}, where))
     for before, after in zip(captions, captions[1:]):
         gap = after.start - before.end
         if gap < profile.caption_min_gap_frames:
@@ -122,12 +119,25 @@ def _caption_findings(timeline: Timeline, profile: RulesProfile) -> list[Finding
     return out
 
 
-def _text_findings(timeline: Timeline) -> list[Finding]:
-    """Text the renderer could not draw: characters missing from the shipped font, text too long for its lines."""
+def _layout_findings(timeline: Timeline) -> list[Finding]:
+    """Collisions on screen the layout resolved (info: which element waits) or could not (error)."""
+    _resolved, notes = resolve_collisions(timeline)
+    out = []
+    for note in notes:
+        data = {"other": note.other} if note.other else {}
+        message = note.message + (f" ({note.other})" if note.other and note.severity == "error" else "")
+        out.append(Finding(note.code, note.severity, message, data, note.where))
+    return out
+
+
+def _text_findings(timeline: Timeline, profile: RulesProfile) -> list[Finding]:
+    """Text the renderer could not draw: characters missing from the shipped font, text too long for its
+    lines, captions over the profile's lines and characters per line (with a suggested split)."""
     from kbvideo.render.graphics import check_texts  # measured with the renderer's own fonts and layout
 
     out = []
-    for problem in check_texts(timeline):
+    for problem in check_texts(timeline, max_chars=profile.caption_max_chars_per_line,
+                               max_lines=profile.caption_max_lines):
         where = f"{problem.path}:{problem.line}:{problem.col}" if problem.line else problem.path
         out.append(Finding(problem.code or "text.fit", "error", problem.message, {"hint": problem.hint} if problem.hint else {}, where))
     return out

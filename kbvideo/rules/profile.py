@@ -69,6 +69,14 @@ class RulesProfile:
     container: str | None = "mp4"
     faststart: bool = True
     max_file_size_mb: float | None = None
+    loudness_range_max: float | None = 10.0  # LU (EBU R128 LRA) of the whole programme
+    master_crf: int = 18  # x264 constant quality of the final master (YouTube re-encodes: give it detail)
+    master_preset: str = "veryfast"
+    master_maxrate: str | None = "16M"  # peak cap (with bufsize): keeps the file sane on noisy footage
+    master_bufsize: str | None = "32M"
+    master_audio_bitrate: str = "320k"  # AAC-LC stereo; YouTube recommends 384k, 256k at the least
+    master_fade_in: float = 0.5  # seconds up from black (picture and sound) at the start; 0 = none
+    master_fade_out: float = 1.0  # seconds down to black at the end
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -157,6 +165,7 @@ _FIELDS: dict[str, dict[str, tuple[str, Any]]] = {
         "sample_rate": ("sample_rate", _whole),
         "channels": ("channels", _whole),
         "loudness": ("loudness", _loudness),
+        "loudness_range_max": ("loudness_range_max", _opt_float),
     },
     "topics": {
         "required": ("topics_required", tuple),
@@ -187,6 +196,15 @@ _FIELDS: dict[str, dict[str, tuple[str, Any]]] = {
         "container": ("container", str),
         "faststart": ("faststart", bool),
         "max_file_size_mb": ("max_file_size_mb", _opt_float),
+    },
+    "master": {
+        "crf": ("master_crf", int),
+        "preset": ("master_preset", str),
+        "maxrate": ("master_maxrate", lambda v: None if v is None else str(v)),
+        "bufsize": ("master_bufsize", lambda v: None if v is None else str(v)),
+        "audio_bitrate": ("master_audio_bitrate", str),
+        "fade_in": ("master_fade_in", float),
+        "fade_out": ("master_fade_out", float),
     },
 }
 

@@ -25,7 +25,8 @@ FAMILY_FUNCTIONS = (
     "ekonomi",
     "pembinaan_lingkungan",
 )
-TRANSITIONS = ("cut", "crossfade", "fade_black")
+TRANSITIONS = ("cut", "crossfade", "fade_black", "wipe_left", "wipe_right", "wipe_up", "wipe_down",
+               "slide_left", "slide_right", "circle_open", "circle_close")
 SHOT_KINDS = ("clip", "still", "card", "chart")
 FITS = ("contain", "cover")
 MOTIONS = ("none", "zoom_in", "zoom_out", "pan_left", "pan_right")
@@ -107,7 +108,7 @@ class AudioItem:
 class Transition:
     """Between scene `from_scene` and `to_scene`; occupies [start, start + duration)."""
 
-    kind: str  # cut | crossfade | fade_black
+    kind: str  # one of TRANSITIONS
     from_scene: str
     to_scene: str
     start: int
