@@ -22,7 +22,7 @@ RULE_IDS = (
     "video.codec", "video.profile", "video.pix_fmt", "video.resolution", "video.fps", "video.vfr",
     "video.interlaced", "video.hdr_tags", "video.cover_art",
     "audio.present", "audio.codec", "audio.sample_rate", "audio.channels", "audio.streams",
-    "audio.loudness", "audio.true_peak",
+    "audio.loudness", "audio.true_peak", "audio.loudness_range",
     "content.black_start", "content.black_end", "content.silence_start", "content.silence_end", "content.freeze",
     "delivery.container", "delivery.faststart", "delivery.file_size",
 )
@@ -314,6 +314,12 @@ def _audio_findings(info: MediaInfo, analysis: Analysis | None, profile: RulesPr
                                f"true peak {peak:+.1f} dBTP is over the {loud.true_peak_max:+.1f} dBTP limit "
                                f"(it may clip after lossy encoding or in players)",
                                {"measured": peak, "limit": loud.true_peak_max}))
+    lra = analysis.loudness_range_lu if analysis is not None and analysis.audio_decoded else None
+    if lra is not None and profile.loudness_range_max is not None and lra > profile.loudness_range_max + EPSILON:
+        out.append(Finding("audio.loudness_range", "warning",
+                           f"loudness range {lra:.1f} LU is over {profile.loudness_range_max:.1f} LU: quiet and loud "
+                           f"passages too far apart (raise the music bed between narration, or duck it less)",
+                           {"measured": lra, "limit": profile.loudness_range_max}))
     return out
 
 

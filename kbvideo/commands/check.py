@@ -65,12 +65,27 @@ class _Progress:
             click.echo("\r\033[K", err=True, nl=False)
 
 
+def _loudness_line(analysis) -> str | None:
+    """'sound: -14.1 LUFS integrated, loudness range 7.2 LU, true peak -1.6 dBTP' when measured."""
+    if analysis is None or getattr(analysis, "loudness_lufs", None) is None:
+        return None
+    parts = [_("{value:.1f} LUFS integrated").format(value=analysis.loudness_lufs)]
+    if analysis.loudness_range_lu is not None:
+        parts.append(_("loudness range {value:.1f} LU").format(value=analysis.loudness_range_lu))
+    if analysis.true_peak_dbtp is not None:
+        parts.append(_("true peak {value:+.1f} dBTP").format(value=analysis.true_peak_dbtp))
+    return _("sound: {parts}").format(parts=", ".join(parts))
+
+
 def _print_table(reports: list[FileReport]) -> None:
     rows = [(printable(r.path), r.verdict.upper(), _duration(r.duration), _size(r.size_bytes)) for r in reports]
     width = max([len("FILE"), *(len(row[0]) for row in rows)])
     click.echo(f"{'FILE':<{width}}  {'VERDICT':<7}  {'DURATION':>9}  {'SIZE':>9}")
     for report, row in zip(reports, rows):
         click.echo(f"{row[0]:<{width}}  {row[1]:<7}  {row[2]:>9}  {row[3]:>9}")
+        loud = _loudness_line(report.analysis)
+        if loud:
+            click.echo(f"    {loud}")
         for finding in report.findings:
             click.echo(f"    {SEVERITY_MARK[finding.severity]} {finding.rule}: {printable(finding.message)}")
 

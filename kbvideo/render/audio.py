@@ -28,8 +28,23 @@ from kbvideo.timeline.model import AudioItem, Timeline
 
 RATE = 48000
 CUT_FADE = 0.010  # seconds, at every plain cut: no clicks
-DUCK_GAIN = 0.3  # about -10.5 dB under narration
-DUCK_RAMP = 0.35  # seconds
+
+@dataclass(frozen=True, slots=True)
+class Ducking:
+    """How sound under narration is lowered: depth in dB for the music bed and for clip sound, and the
+    ramps (seconds) down before each narration starts (attack) and back up after it ends (release)."""
+
+    music_db: float = -12.0
+    clip_db: float = -6.0
+    attack: float = 0.3
+    release: float = 0.8
+
+    @classmethod
+    def from_profile(cls, profile) -> "Ducking":
+        if profile is None:
+            return cls()
+        return cls(profile.mix_duck_db, profile.mix_clip_duck_db, profile.mix_duck_attack, profile.mix_duck_release)
+
 TP_MARGIN = 0.5  # AAC encoding can overshoot the measured true peak a little
 LIMIT_ROUNDS = 3  # gain corrections after limiting; each is one cheap pass over the mix
 LIMIT_MARGIN = 1.0  # the limiter sees sample peaks; true (inter-sample) peaks can sit up to ~1 dB higher
@@ -59,22 +74,27 @@ def _fade_lengths(item: AudioItem, timeline: Timeline) -> tuple[float, float]:
     return min(fin, length / 2), min(fout, length / 2)
 
 
-def duck_expression(item: AudioItem, timeline: Timeline) -> str | None:
-    """volume expression in the item's local time `t`: DUCK_GAIN under each narration, ramped."""
+def duck_expression(item: AudioItem, timeline: Timeline, ducking: Ducking = Ducking()) -> str | None:
+    """volume expression in the item's local time `t`: the music bed (or clip sound) lowered by its
+    depth under each narration, ramped down over `attack` before and back up over `release` after."""
+    depth = ducking.music_db if item.kind == "music" else ducking.clip_db
+    if depth >= 0:
+        return None
+    floor = 10 ** (depth / 20)
     terms = []
     for other in timeline.audio:
         if other.kind != "narration" or other.end <= item.start or other.start >= item.end:
             continue
         a = timeline.seconds(other.start - item.start)
         b = timeline.seconds(other.end - item.start)
-        r = DUCK_RAMP
-        w = f"min(max((t-{a - r:.4f})/{r},0),1)*min(max(({b + r:.4f}-t)/{r},0),1)"
-        terms.append(f"(1-{1 - DUCK_GAIN:.3f}*{w})")
+        up, down = max(ducking.attack, 0.001), max(ducking.release, 0.001)
+        w = f"min(max((t-{a - up:.4f})/{up:.4f},0),1)*min(max(({b + down:.4f}-t)/{down:.4f},0),1)"
+        terms.append(f"(1-{1 - floor:.5f}*{w})")
     return "*".join(terms) if terms else None
 
 
 def mix_command(timeline: Timeline, facts: Callable[[str], AudioFacts],
-                fades: tuple[float, float] = (0.0, 0.0)) -> tuple[list[str], str, int]:
+                fades: tuple[float, float] = (0.0, 0.0), ducking: Ducking = Ducking()) -> tuple[list[str], str, int]:
     """(input args, filter_complex ending in [mix], total samples). `fades`: the programme's fade up
     from and down to silence in seconds, with the picture's (measured into the loudness)."""
     total = samples(timeline.duration, timeline.fps)
@@ -97,7 +117,7 @@ def mix_command(timeline: Timeline, facts: Callable[[str], AudioFacts],
         chain += (f"aresample={RATE}:async=1:first_pts=0,aformat=sample_fmts=fltp:channel_layouts=stereo,"
                   f"atrim=start_sample={first}:end_sample={first + length},asetpts=N/SR/TB,"
                   f"apad=whole_len={length},atrim=end_sample={length},volume={item.volume:.4f}")
-        duck = duck_expression(item, timeline) if item.duck else None
+        duck = duck_expression(item, timeline, ducking) if item.duck or item.kind == "clip" else None
         if duck:
             chain += f",volume='{duck}':eval=frame"
         chain += (f",afade=t=in:st=0:d={fin:.4f},afade=t=out:st={max(0.0, seconds_long - fout):.6f}:d={fout:.4f}"
@@ -129,11 +149,11 @@ def loudness_gain(measured_lufs: float | None, measured_tp: float | None, target
 
 def render_audio(timeline: Timeline, out_path: Path, work_dir: Path, *, facts: Callable[[str], AudioFacts],
                  target: float | None, true_peak: float, bitrate: str, fades: tuple[float, float] = (0.0, 0.0),
-                 cancel=None, children=None) -> dict:
+                 ducking: Ducking = Ducking(), cancel=None, children=None) -> dict:
     """Write AAC-LC 48 kHz stereo of exactly the timeline's length to `out_path`; returns measurements."""
     from kbvideo.check.analyze import parse_log  # the same ebur128 reading `kbvideo check` uses
 
-    args, graph, total = mix_command(timeline, facts, fades)
+    args, graph, total = mix_command(timeline, facts, fades, ducking)
     wav = work_dir / "mix.wav"
     stderr = ffmpeg.run([*args, "-filter_complex", graph + ";[mix]asplit=2[w][m];[m]ebur128=peak=true[n]",
                          "-map", "[w]", "-c:a", "pcm_f32le", "-f", "wav", str(wav), "-map", "[n]", "-f", "null", "-"],
@@ -161,4 +181,7 @@ def render_audio(timeline: Timeline, out_path: Path, work_dir: Path, *, facts: C
     wav.unlink(missing_ok=True)
     (work_dir / "limited.wav").unlink(missing_ok=True)
     return {"samples": total, "measured_lufs": measured.loudness_lufs, "measured_true_peak": measured.true_peak_dbtp,
-            "gain_db": round(gain, 3), "limiter_dbfs": limit}
+            "loudness_range_lu": measured.loudness_range_lu,  # one gain on the whole mix keeps the range
+            "gain_db": round(gain, 3), "limiter_dbfs": limit,
+            "ducking": {"music_db": ducking.music_db, "clip_db": ducking.clip_db, "attack": ducking.attack,
+                        "release": ducking.release}}

@@ -40,7 +40,7 @@ from kbvideo.i18n import _
 from kbvideo.layout.screen import Element, resolve_collisions, text_elements
 from kbvideo.media.probe import probe
 from kbvideo.render import ffmpeg
-from kbvideo.render.audio import AudioFacts, render_audio
+from kbvideo.render.audio import AudioFacts, Ducking, render_audio
 from kbvideo.render.graph import TONEMAP, Assets, ClipSource, SegmentGraph
 from kbvideo.render.segments import Segment, plan_segments, segment_key
 from kbvideo.render.sources import source_facts
@@ -48,7 +48,7 @@ from kbvideo.render.graphics import check_texts, render_draft_mark, render_text_
 from kbvideo.render.motion import render_motion_shot
 from kbvideo.render import partial
 from kbvideo.render.sidecars import write_srt, write_vtt
-from kbvideo.render.stills import fit_picture
+from kbvideo.render.stills import contain_size, fit_layers, fit_picture
 from kbvideo.rules.findings import Finding
 from kbvideo.rules.narration import scratch_findings, scratch_items
 from kbvideo.timecode import format_seconds
@@ -63,6 +63,7 @@ NO_PROFILE_MAX = 3 * 3600.0  # without a profile maximum: three hours
 BITS_PER_PIXEL = 0.15  # generous size estimate of encoded video (the sample's 1080p master: ~0.06)
 SPACE_MARGIN = 32 * 1024 * 1024
 SEAL_SUFFIX = ".sha256"
+UPSCALE_WARN = 2.0  # a source enlarged more than this is a warning naming the file and the factor
 Progress = Callable[[int, int, str], None]  # (frames done, frames to encode, stage)
 Notice = Callable[[str], None]
 
@@ -262,6 +263,7 @@ class _Render:
         self._check_texts()
         self._resolve_layout()
         self.facts = source_facts(inputs, self.media)
+        self.source_findings = self._upscale_findings()
         for path, facts in self.facts.items():
             if any(s.source == path and s.kind == "clip" for s in t.shots) and facts.kind != "video":
                 raise MediaError(path, f"is {facts.kind}, not a video", "use it as a still or as sound")
@@ -293,6 +295,23 @@ class _Render:
                 for kind, box in make_painter(shot, t.width, t.height, t.fps).elements():
                     out.append(Element(kind, "content", shot.start, shot.end, box, shot.scene))
         return sorted(out, key=lambda e: (e.start, e.kind))
+
+    def _upscale_findings(self) -> list[Finding]:
+        """A clip enlarged more than UPSCALE_WARN times to fill its place looks soft: say which, and by how much."""
+        t, out, seen = self.source_timeline, [], set()
+        for shot in t.shots:
+            facts = self.facts.get(shot.source) if shot.kind == "clip" else None
+            if facts is None or not facts.display or shot.source in seen:
+                continue
+            w, h = facts.display
+            factor = (max if shot.fit == "cover" else min)(t.width / w, t.height / h)
+            if factor > UPSCALE_WARN:
+                seen.add(shot.source)
+                out.append(Finding("source.upscale", "warning",
+                                   _("{path} ({w}x{h}) is enlarged {factor:.1f}x to fit {W}x{H}: it will look soft").format(
+                                       path=shot.source, w=w, h=h, factor=factor, W=t.width, H=t.height),
+                                   {"factor": round(factor, 2), "size": [w, h]}, shot.where))
+        return out
 
     # ---------- progress
     def report(self, name: str, frames: int, stage: str = "video") -> None:
@@ -375,7 +394,7 @@ class _Render:
         pw, ph = max(2, round(dw * scale / 2) * 2), max(2, round(dh * scale / 2) * 2)
         if not self._intact(final, _("proxy")):
             tmp = self.temp / f"proxy-{key}.mp4"
-            chain = (TONEMAP + "," if facts.hdr else "") + f"scale={pw}:{ph}:flags=bicubic,format=yuv420p"
+            chain = (TONEMAP + "," if facts.hdr else "") + f"scale={pw}:{ph}:flags=bicubic,setsar=1,format=yuv420p"
             ffmpeg.run(["-i", path, "-map", "0:v:0", "-vf", chain, "-fps_mode", "passthrough", "-an",
                         "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", "-g", "10", "-bf", "0",
                         "-f", "mp4", str(tmp)], what=f"making a proxy of {path}", cancel=self.cancel, children=self.children,
@@ -387,16 +406,23 @@ class _Render:
         facts = self.facts[path]
         if self.use_proxies:
             return self._memo(("proxy", path), lambda: self.proxy(path))
-        return ClipSource(path, facts.display, facts.hdr)
+        return ClipSource(path, facts.display, facts.hdr, sar=facts.sar is not None)
 
     def still_png(self, shot) -> Path:
         t = self.timeline
 
-        def make() -> Path:
+        moving = shot.motion not in (None, "none") and shot.fit != "cover"
+
+        def make():
             name = hashlib.sha256(json.dumps([shot.source, shot.fit, shot.fill, t.width, t.height]).encode()).hexdigest()[:16]
+            display = self.facts[shot.source].display
+            if moving and display and contain_size(*display, t.width, t.height) != (t.width, t.height):
+                # Ken Burns moves the picture inside its box, never the fill around it
+                return fit_layers(shot.source, t.width, t.height, shot.fill, self.temp / f"still-{name}-fill.png",
+                                  self.temp / f"still-{name}-picture.png")
             return fit_picture(shot.source, t.width, t.height, shot.fit, shot.fill, self.temp / f"still-{name}.png")
 
-        return self._memo(("still", shot.source, shot.fit, shot.fill), make)
+        return self._memo(("still", shot.source, shot.fit, shot.fill, moving), make)
 
     def motion_asset(self, shot) -> tuple[str, Path]:
         t = self.timeline
@@ -471,7 +497,8 @@ class _Render:
         items = [[dataclasses.astuple(a), self.facts[a.source].identity] for a in t.audio]
         loud = self.profile.loudness if self.profile is not None else None
         data = [items, str(t.fps), t.duration, [(x.start, x.duration, x.kind) for x in t.transitions],
-                dataclasses.astuple(loud) if loud else None, self.encoder.audio_bitrate, self.fades, self.fingerprint]
+                dataclasses.astuple(loud) if loud else None, self.encoder.audio_bitrate, self.fades,
+                dataclasses.astuple(Ducking.from_profile(self.profile)), self.fingerprint]
         return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()[:24]
 
     def encode_audio(self, target: Path) -> dict:
@@ -481,6 +508,7 @@ class _Render:
         info = render_audio(self.timeline, tmp, self.temp, facts=facts, target=loud.target if loud else None,
                             true_peak=loud.true_peak_max if loud else -1.0, bitrate=self.encoder.audio_bitrate,
                             fades=tuple(self.timeline.seconds(f) for f in self.fades),
+                            ducking=Ducking.from_profile(self.profile),
                             cancel=self.cancel, children=self.children)
         info_tmp = self.temp / "audio-info.json"
         info_tmp.write_text(json.dumps(info), encoding="utf-8")
@@ -615,12 +643,12 @@ class _Render:
         t0 = time.perf_counter()
         finals = output_paths(self.out_path)
         staged: dict[str, tuple[Path, Path]] = {}
-        poster_time = self._poster_time(segments)
+        poster_time = Fraction(self.poster_frame()) / t.fps
         poster_tmp = self.temp / "poster.jpg"
         ffmpeg.run(["-ss", ffmpeg.seconds(poster_time), "-i", str(joined), "-frames:v", "1", "-q:v", "3",
                     "-f", "image2", str(poster_tmp)], what="extracting the poster", cancel=self.cancel, children=self.children)
         staged["poster"] = (poster_tmp, finals["poster"])
-        findings: list[Finding] = []
+        findings: list[Finding] = list(self.source_findings)
         for kind, writer in (("srt", write_srt), ("vtt", write_vtt)):
             tmp = self.temp / f"captions.{kind}"
             writer(self.source_timeline if self.part is None else partial.shift_texts(self.source_timeline, self.part), tmp, *self.caption_limits)
@@ -646,7 +674,7 @@ class _Render:
                                   for a in scratch_items(t)],
             "notices": self.notices,
             "part": self.part.to_dict(t.fps) if self.part is not None else None,
-            "layout": [e.to_dict() for e in self.layout_elements()],
+            "layout": [e.to_dict() for e in self.layout_elements()], "poster_frame": self.poster_frame(),
         }
         tmp = self.temp / "report.json"
         tmp.write_text(json.dumps(report, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
@@ -673,13 +701,32 @@ class _Render:
                 self.children.kill()
                 raise exc
 
-    def _poster_time(self, segments: list[Segment]) -> Fraction:
+    def poster_frame(self) -> int:
+        """The poster's frame: `poster: {at: …}` when given, else the title card once it has settled;
+        never a frame with a caption or lower third burned in, nor one inside the programme's fades."""
         t = self.timeline
         if self.part is not None:  # the middle of the part's own file
-            return Fraction(self.part.frames // 2) / t.fps
-        body = [s for s in segments if s.transition is None]
-        pick = body[1] if len(body) > 1 else segments[0]
-        return Fraction(pick.start + pick.frames // 2) / t.fps
+            return self.part.frames // 2
+        fade_in, fade_out = self.fades
+        last = t.duration - 1 - fade_out
+        covered = [(x.start, x.end) for x in t.texts if x.kind in ("caption", "lower_third")]
+
+        def clean(frame: int) -> bool:
+            return fade_in <= frame <= last and not any(a <= frame < b for a, b in covered)
+
+        wanted = t.meta.get("poster_at")
+        if wanted is not None:
+            return max(0, min(t.duration - 1, int(wanted)))
+        from kbvideo.render.painters import make_painter
+
+        candidates: list[int] = []
+        for shot in t.shots:
+            if shot.kind == "card":
+                settled = shot.start + make_painter(shot, t.width, t.height, t.fps).hold_from
+                candidates += range(max(settled, shot.start), shot.end)
+        candidates += [s.start + s.duration // 2 for s in t.shots]  # else the middle of any shot
+        candidates += range(t.duration)
+        return next((f for f in candidates if clean(f)), t.duration // 2)
 
     def _timeline_dict(self) -> dict:
         from kbvideo.timeline.io import to_dict

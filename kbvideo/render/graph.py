@@ -37,11 +37,12 @@ XFADE = {"crossfade": "fade", "wipe_left": "wipeleft", "wipe_right": "wiperight"
 @dataclass(frozen=True, slots=True)
 class ClipSource:
     path: str
-    display: tuple[int, int] | None  # upright size, None when unknown
+    display: tuple[int, int] | None  # upright size as shown (pixel aspect applied), None when unknown
     hdr: bool = False
     # A proxy keeps the original's timestamps (its video may start after 0, where the original's
     # audio started): seek by absolute timestamp, not from the proxy's own first frame.
     absolute_times: bool = False
+    sar: bool = False  # pixels are not square: scale to square before fitting
 
 
 class Overlay(Protocol):
@@ -136,6 +137,8 @@ class SegmentGraph:
         if source.hdr:
             chain += TONEMAP + ","
         raw = self.label("raw")
+        if source.sar:  # non-square pixels (PAL DV 16:15, HDV 4:3 …): made square before fitting
+            chain += f"scale=w='trunc(iw*sar/2+0.5)*2':h=ih:flags={self.flags},setsar=1,"
         chain += (f"fps={self.fps}:start_time=0,trim=start_frame={skip}:end_frame={skip + count},"
                   f"setpts=PTS-STARTPTS[{raw}]")
         self.filters.append(chain)
@@ -144,19 +147,41 @@ class SegmentGraph:
         self.filters.append(f"[{fitted}]format=yuv420p,{self._restamp()}[{out}]")  # yuv stays yuv: no matrix change
         return out
 
-    def still_piece(self, png: Path, offset: int, count: int, duration: int, motion: str) -> str:
+    def still_piece(self, png, offset: int, count: int, duration: int, motion: str) -> str:
+        """A still for `count` frames; `png` is a frame-size PNG, or a StillLayers (fill + picture at
+        x, y) whose Ken Burns moves the picture inside its own box, never the fill."""
+        moving = motion and motion != "none"
+        if hasattr(png, "picture"):
+            fill = self.still_piece(png.fill, offset, count, duration, "none")
+            idx = self.input("-i", str(png.picture))
+            pic, out = self.label("kb"), self.label("p")
+            chain = f"[{idx}:v:0]loop=loop={count - 1}:size=1:start=0,{self._restamp()},"
+            if moving:
+                chain += self.ken_burns(motion, offset, duration, *self._png_size(png.picture)) + ","
+            chain += f"scale={TO_709}:flags={self.flags},format=yuv420p,setsar=1[{pic}]"
+            self.filters.append(chain)
+            self.filters.append(f"[{fill}][{pic}]overlay=x={png.x}:y={png.y}:format=yuv420,setsar=1[{out}]")
+            return out
         idx = self.input("-i", str(png))
         out = self.label("p")
         chain = f"[{idx}:v:0]loop=loop={count - 1}:size=1:start=0,{self._restamp()},"
-        if motion and motion != "none":
+        if moving:
             chain += self.ken_burns(motion, offset, duration) + ","
         chain += f"scale={TO_709}:flags={self.flags},format=yuv420p,setsar=1[{out}]"
         self.filters.append(chain)
         return out
 
-    def ken_burns(self, motion: str, offset: int, duration: int) -> str:
-        """`perspective` corners for the shot's window at output frame `on` (subpixel, eased)."""
-        W, H, z = self.width, self.height, float(KEN_BURNS_ZOOM)
+    @staticmethod
+    def _png_size(path) -> tuple[int, int]:
+        with open(path, "rb") as handle:
+            head = handle.read(24)
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+    def ken_burns(self, motion: str, offset: int, duration: int, width: int | None = None,
+                  height: int | None = None) -> str:
+        """`perspective` corners for the shot's window at output frame `on` (subpixel, eased), over a
+        picture `width` x `height` (default: the frame)."""
+        W, H, z = width or self.width, height or self.height, float(KEN_BURNS_ZOOM)
         span = max(1, duration - 1)
         p = f"(({offset}+on)/{span})"
         ease = f"({p}*{p}*(3-2*{p}))"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from fractions import Fraction
 
 from kbvideo.errors import MediaError
 from kbvideo.media.probe import probe_all
@@ -21,6 +22,7 @@ class SourceFacts:
     hdr: bool
     size_bytes: int
     mtime_ns: int
+    sar: Fraction | None = None  # pixel aspect when not square; `display` already has it applied
 
     @property
     def identity(self) -> tuple[int, int]:
@@ -30,9 +32,13 @@ class SourceFacts:
 def from_media_info(info) -> SourceFacts:
     video = info.main_video
     st = os.stat(info.path)
-    return SourceFacts(info.path, info.kind, info.display_size, bool(info.audio),
+    display, sar = info.display_size, getattr(video, "sar", None) if video else None
+    if display and sar:  # the stored width is stretched by the pixel aspect (after rotation: the height)
+        w, h = display
+        display = (w, round(h * sar)) if video.rotation in (90, 270) else (round(w * sar), h)
+    return SourceFacts(info.path, info.kind, display, bool(info.audio),
                        info.audio[0].channels if info.audio else None, bool(video and video.hdr),
-                       st.st_size, st.st_mtime_ns)
+                       st.st_size, st.st_mtime_ns, sar)
 
 
 def source_facts(paths, media: dict | None = None) -> dict[str, SourceFacts]:

@@ -100,9 +100,60 @@ def cover_box(w: int, h: int, width: int, height: int) -> tuple[float, float, fl
     return left, top, left + cw, top + ch
 
 
-def fit_picture(path: str, width: int, height: int, fit: str, fill: str, out_path: Path) -> Path:
-    """Write `out_path`: an RGB PNG of exactly width×height with the picture fitted on its fill."""
+@dataclass(frozen=True)
+class StillLayers:
+    """A contained still split for Ken Burns: the fill (frame size) and the picture at (x, y) on it,
+    so the motion moves the picture inside its own box and never the fill."""
+
+    fill: Path
+    picture: Path
+    x: int
+    y: int
+
+
+def contain_size(w: int, h: int, width: int, height: int) -> tuple[int, int]:
+    """The picture's size when contained: fitted to the frame, never enlarged past its native size;
+    even numbers (yuv420p)."""
+    scale = min(width / w, height / h, 1.0)
+    return max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2)
+
+
+def _fill(img, width: int, height: int, fill: str):
+    """The frame-size fill behind a contained picture: a colour, or a blurred, dimmed copy of the
+    picture itself (its "cover" crop)."""
     from PIL import Image, ImageFilter
+
+    if fill.startswith("#"):
+        return Image.new("RGBA", (width, height), _hex(fill) + (255,))
+    w, h = img.size
+    small = (max(1, round(width / 8)), max(1, round(height / 8)))
+    bg = Image.alpha_composite(Image.new("RGBA", img.size, (0, 0, 0, 255)), img)
+    bg = bg.resize(small, Image.BILINEAR, box=cover_box(w, h, width, height), reducing_gap=2.0)
+    bg = bg.filter(ImageFilter.GaussianBlur(max(1, min(small) / 12))).resize((width, height), Image.BILINEAR)
+    return Image.blend(bg, Image.new("RGBA", bg.size, (0, 0, 0, 255)), 0.25)
+
+
+def fit_layers(path: str, width: int, height: int, fill: str, fill_path: Path, picture_path: Path) -> StillLayers:
+    """The fill and the contained picture as two RGB PNGs (see StillLayers)."""
+    from PIL import Image
+
+    img = open_picture(path, fit_within=(width, height))
+    canvas = _fill(img, width, height, fill)
+    size = contain_size(*img.size, width, height)
+    fg = _resize_rgba(img, size) if size != img.size else img
+    x, y = (width - size[0]) // 2, (height - size[1]) // 2
+    flat = Image.alpha_composite(canvas.crop((x, y, x + size[0], y + size[1])), fg)
+    canvas.convert("RGB").save(fill_path, compress_level=1)
+    flat.convert("RGB").save(picture_path, compress_level=1)
+    return StillLayers(fill_path, picture_path, x, y)
+
+
+def fit_picture(path: str, width: int, height: int, fit: str, fill: str, out_path: Path) -> Path:
+    """Write `out_path`: an RGB PNG of exactly width×height with the picture fitted on its fill.
+
+    `contain` never enlarges the picture past its native size (a small logo stays sharp, centred on
+    its fill); `cover` fills the frame, enlarging when it must (the shot asks for it)."""
+    from PIL import Image
 
     img = open_picture(path, fit_within=(width, height))
     w, h = img.size
@@ -112,17 +163,9 @@ def fit_picture(path: str, width: int, height: int, fit: str, fill: str, out_pat
         background = Image.new("RGBA", (width, height), _hex(fill) + (255,) if fill.startswith("#") else (0, 0, 0, 255))
         canvas = Image.alpha_composite(background, fg)
     else:
-        if fill.startswith("#"):
-            canvas = Image.new("RGBA", (width, height), _hex(fill) + (255,))
-        else:  # blurred copy of the picture itself (its "cover" crop), dimmed a little, behind it
-            small = (max(1, round(width / 8)), max(1, round(height / 8)))
-            bg = Image.alpha_composite(Image.new("RGBA", img.size, (0, 0, 0, 255)), img)
-            bg = bg.resize(small, Image.BILINEAR, box=cover_box(w, h, width, height), reducing_gap=2.0)
-            bg = bg.filter(ImageFilter.GaussianBlur(max(1, min(small) / 12))).resize((width, height), Image.BILINEAR)
-            canvas = Image.blend(bg, Image.new("RGBA", bg.size, (0, 0, 0, 255)), 0.25)
-        scale = min(width / w, height / h)
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        fg = _resize_rgba(img, size)
+        canvas = _fill(img, width, height, fill)
+        size = contain_size(w, h, width, height)
+        fg = _resize_rgba(img, size) if size != img.size else img
         canvas.alpha_composite(fg, ((width - size[0]) // 2, (height - size[1]) // 2))
     canvas.convert("RGB").save(out_path, compress_level=1)
     return out_path

@@ -77,6 +77,10 @@ class RulesProfile:
     master_audio_bitrate: str = "320k"  # AAC-LC stereo; YouTube recommends 384k, 256k at the least
     master_fade_in: float = 0.5  # seconds up from black (picture and sound) at the start; 0 = none
     master_fade_out: float = 1.0  # seconds down to black at the end
+    mix_duck_db: float = -12.0  # music bed under narration, relative to its written volume
+    mix_duck_attack: float = 0.3  # seconds the bed takes to go down before narration starts
+    mix_duck_release: float = 0.8  # seconds it takes to come back up after narration ends
+    mix_clip_duck_db: float = -6.0  # clip (location) sound under narration
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -196,6 +200,12 @@ _FIELDS: dict[str, dict[str, tuple[str, Any]]] = {
         "container": ("container", str),
         "faststart": ("faststart", bool),
         "max_file_size_mb": ("max_file_size_mb", _opt_float),
+    },
+    "mix": {
+        "duck_db": ("mix_duck_db", float),
+        "duck_attack": ("mix_duck_attack", float),
+        "duck_release": ("mix_duck_release", float),
+        "clip_duck_db": ("mix_clip_duck_db", float),
     },
     "master": {
         "crf": ("master_crf", int),

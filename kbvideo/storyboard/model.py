@@ -137,6 +137,7 @@ class Storyboard:
     output: Output
     scenes: tuple[Scene, ...]
     music: Music | None = None
+    poster_at: Time | None = None  # poster frame's time; None: the title card (kbvideo.render picks)
     schema_version: int = 1
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
     caption_files: tuple[Path, ...] = field(default=(), compare=False)  # captions: {srt: ...} files read

@@ -114,6 +114,7 @@ def storyboard_schema() -> dict[str, Any]:
                 "captions": {"const": v.FROM_NARRATION},
             }),
             "vars": {"type": "object", "additionalProperties": {"type": "string"}},
+            "poster": _obj(v.POSTER_KEYS, {"at": TIME}, ["at"]),
             "music": {"anyOf": [PATH, _obj(v.MUSIC_KEYS, {"file": PATH, "volume": VOLUME, "duck": {"type": "boolean"}},
                                            ["file"])]},
             "scenes": {"type": "array", "minItems": 1, "items": scene},

@@ -37,7 +37,8 @@ FPS_ALLOWED = (Fraction(24), Fraction(25), Fraction(30), Fraction(30000, 1001), 
 CATEGORIES = ("kota", "kabupaten")
 CHART_STYLES = ("bars", "countdown")
 
-TOP_KEYS = ("schema_version", "extends", "kampung", "output", "defaults", "vars", "music", "scenes")
+TOP_KEYS = ("schema_version", "extends", "kampung", "output", "defaults", "vars", "music", "poster", "scenes")
+POSTER_KEYS = ("at",)
 # extends: resolved (merged) by kbvideo.storyboard.template before parsing; ignored here.
 KAMPUNG_KEYS = ("name", "kelurahan", "kecamatan", "kota", "kabupaten", "provinsi", "category", "year")
 OUTPUT_KEYS = ("size", "fps", "rules")
@@ -86,6 +87,7 @@ class StoryboardParser(FieldReader):
         output = self.collect(self.output, top["output"], default=Output()) if "output" in top else Output()
         defaults = self.collect(self.defaults, top["defaults"], default={}) if "defaults" in top else {}
         music = self.collect(self.music, top["music"]) if "music" in top else None
+        poster_at = self.collect(self.poster, top["poster"]) if "poster" in top else None
         scenes = self.collect(self.scenes, top["scenes"], defaults, default=()) if "scenes" in top else ()
         errors = sorted((p for p in self.problems if p.severity == "error"), key=lambda p: (p.line, p.col))
         if errors:
@@ -97,6 +99,7 @@ class StoryboardParser(FieldReader):
             output=output,
             scenes=tuple(scenes),
             music=music,
+            poster_at=poster_at,
             warnings=tuple(p for p in self.problems if p.severity == "warning"),
             caption_files=tuple(dict.fromkeys(self.caption_sources)),
         )
@@ -216,6 +219,13 @@ class StoryboardParser(FieldReader):
         if raw.lower() == "black":
             return "#000000"
         return self.colour(node, what)
+
+    def poster(self, node: YNode):
+        """poster: {at: TIME} — the frame of the programme used for the poster image."""
+        fields = self.mapping(node, POSTER_KEYS, "poster", required=("at",))
+        if "at" not in fields:
+            raise Skip()
+        return self.time(fields["at"], "poster.at")
 
     def music(self, node: YNode) -> Music:
         if node.kind == "scalar":

@@ -163,6 +163,8 @@ class _Resolver:
         if self.problems:
             raise SpecError(self.problems)
         meta = board.kampung.fields() if board.kampung else {}
+        if getattr(board, "poster_at", None) is not None:
+            meta = {**meta, "poster_at": self.frames(board.poster_at)}
         return Timeline(fps, board.output.width, board.output.height, total, tuple(spans), tuple(shots),
                         tuple(texts), tuple(audio), tuple(transitions),
                         title=board.kampung.name if board.kampung else "", rules=board.output.rules or "",
