@@ -47,6 +47,7 @@ from kbvideo.render.sources import source_facts
 from kbvideo.render.graphics import check_texts, render_draft_mark, render_text_overlay
 from kbvideo.render.motion import render_motion_shot
 from kbvideo.render import partial
+from kbvideo.render.painters import make_painter
 from kbvideo.render.sidecars import write_srt, write_vtt
 from kbvideo.render.stills import contain_size, fit_layers, fit_picture
 from kbvideo.rules.findings import Finding
@@ -151,6 +152,18 @@ def profile_for_output(profile, timeline: Timeline, draft: bool):
         return profile
     width, height = draft_size(timeline.width, timeline.height)
     return dataclasses.replace(profile, width=width, height=height)
+
+
+def layout_elements(timeline: Timeline, *, draft: bool = False, max_chars: int = 42, max_lines: int = 2) -> list[Element]:
+    """Every element drawn on a (collision-resolved) timeline with its box and frames: texts from
+    kbvideo.layout, the parts of cards and charts from their painters."""
+    t = timeline
+    out = text_elements(t, t.width, t.height, draft=draft, max_chars=max_chars, max_lines=max_lines)
+    for shot in t.shots:
+        if shot.kind in ("card", "chart"):
+            for kind, box in make_painter(shot, t.width, t.height, t.fps).elements():
+                out.append(Element(kind, "content", shot.start, shot.end, box, shot.scene))
+    return sorted(out, key=lambda e: (e.start, e.kind))
 
 
 def _clean_stale(folder: Path) -> None:
@@ -285,16 +298,8 @@ class _Render:
 
     def layout_elements(self) -> list[Element]:
         """Every drawn element with its box and frames, for the render report."""
-        t = self.timeline
         max_chars, max_lines = self.caption_limits
-        out = text_elements(t, t.width, t.height, draft=self.draft, max_chars=max_chars, max_lines=max_lines)
-        from kbvideo.render.painters import make_painter
-
-        for shot in t.shots:
-            if shot.kind in ("card", "chart"):
-                for kind, box in make_painter(shot, t.width, t.height, t.fps).elements():
-                    out.append(Element(kind, "content", shot.start, shot.end, box, shot.scene))
-        return sorted(out, key=lambda e: (e.start, e.kind))
+        return layout_elements(self.timeline, draft=self.draft, max_chars=max_chars, max_lines=max_lines)
 
     def _upscale_findings(self) -> list[Finding]:
         """A clip enlarged more than UPSCALE_WARN times to fill its place looks soft: say which, and by how much."""
@@ -668,6 +673,7 @@ class _Render:
         report = {
             "output": str(self.out_path), "draft": self.draft, "frames": frames, "duration": vsec,
             "audio_duration": asec, "size": [t.width, t.height], "encoder": self.encoder.key(),
+            "audio_bitrate": self.encoder.audio_bitrate,
             "timeline": self._timeline_dict(), "probe": self._probe_dict(), "audio": audio_info,
             "findings": [f.to_dict() for f in findings], "timings": self.timings, "segments": segment_rows,
             "scratch_narration": [{"scene": a.scene, "voice": a.voice, "start": a.start, "frames": a.duration}
@@ -717,8 +723,6 @@ class _Render:
         wanted = t.meta.get("poster_at")
         if wanted is not None:
             return max(0, min(t.duration - 1, int(wanted)))
-        from kbvideo.render.painters import make_painter
-
         candidates: list[int] = []
         for shot in t.shots:
             if shot.kind == "card":

@@ -294,12 +294,13 @@ class SegmentGraph:
         a, b, out = self.label("xa"), self.label("xb"), self.label("x")
         n = segment.frames
         if segment.transition.kind == "fade_black":
-            # symmetric: levels 1, (d-1)/d … 1/d, 0, 1/u … (u-1)/u, then the next scene at full level
-            down, up = n // 2, n - n // 2
+            # symmetric around one black frame: 1, (d-1)/d … 1/d, 0, 1/d … (d-1)/d, 1 with d = n // 2
+            # (ffmpeg's fade out starts at full level, its fade in at black; odd n ends on a full frame)
+            down = max(1, n // 2)
             self.filters.append(f"[{first}]trim=end_frame={down},{self._restamp()},"
                                 f"fade=t=out:start_frame=0:nb_frames={down}[{a}]")
             self.filters.append(f"[{second}]trim=start_frame={down},{self._restamp()},"
-                                f"fade=t=in:start_frame=0:nb_frames={up}[{b}]")
+                                f"fade=t=in:start_frame=0:nb_frames={down}[{b}]")
             self.filters.append(f"[{a}][{b}]concat=n=2:v=1:a=0,{self._restamp()}[{out}]")
             return out
         kind = XFADE.get(segment.transition.kind, "fade")

@@ -426,26 +426,34 @@ class CountdownPainter(ChartPainter):
         panel = Box(self.panel_x, self.panel_top, right - self.panel_x, bottom - self.panel_top)
         return super().elements() + [("chart_labels", labels), ("chart_data", data), ("chart_values", panel)]
 
-    def draw(self, frame: Image.Image, index: int) -> None:
-        draw = ImageDraw.Draw(frame)
-        values = self.chart.values
-        dim = tuple(round(a * 0.45 + b * 0.55) for a, b in zip(self.color, self.ink))
-        current, shown = -1, 0.0
+    def readings(self, index: int) -> tuple[list[tuple[int, str]], str | None, int]:
+        """What frame `index` shows: each revealed column's (height in px, figure), the big figure
+        (None before the first column) and the current column. The current column grows or shrinks
+        from the previous period's value to its own while the big figure counts the same way, so the
+        column, its figure and the big figure agree on every frame."""
+        values, columns, current, shown = self.chart.values, [], -1, 0.0
         for i, value in enumerate(values):
             p = ease_out(self.clock.progress(index, 0.3 + self.step * i, self.grow))
             if p <= 0:
                 break
             current = i
             previous = values[i - 1] if i else 0.0
-            shown = previous + (value - previous) * p  # the column, its figure and the big figure agree
-            h = round(self.plot_h * max(shown, 0) / self.top)
+            shown = previous + (value - previous) * p
+            columns.append((round(self.plot_h * max(shown, 0) / self.top), format_number(shown, self.decimals)))
+        return columns, (format_number(shown, self.decimals) if current >= 0 else None), current
+
+    def draw(self, frame: Image.Image, index: int) -> None:
+        draw = ImageDraw.Draw(frame)
+        values = self.chart.values
+        dim = tuple(round(a * 0.45 + b * 0.55) for a, b in zip(self.color, self.ink))
+        columns, big, current = self.readings(index)
+        for i, (h, figure) in enumerate(columns):
             x = self.slots[i]
-            last = i == len(values) - 1 or self.clock.progress(index, 0.3 + self.step * (i + 1), self.grow) <= 0
             if h > 0:
                 draw.rectangle((x, self.base_y - h, x + self.col_w - 1, self.base_y - 1),
-                               fill=self.accent if last else dim)
+                               fill=self.accent if i == current else dim)
             if self.small is not None:
-                draw.text((x + self.col_w // 2, self.base_y - h - self.s(10)), format_number(shown, self.decimals),
+                draw.text((x + self.col_w // 2, self.base_y - h - self.s(10)), figure,
                           font=self.small, fill=self.ink, anchor="md")
         if current < 0:
             return
@@ -453,7 +461,7 @@ class CountdownPainter(ChartPainter):
         draw.text((self.panel_x, y), self.chart.labels[current], font=self.period_font, fill=self.accent, anchor="la")
         ascent, descent = self.period_font.getmetrics()
         y += ascent + descent + self.s(10)
-        draw.text((self.panel_x, y), format_number(shown, self.decimals), font=self.big_font, fill=self.ink, anchor="la")
+        draw.text((self.panel_x, y), big, font=self.big_font, fill=self.ink, anchor="la")
         if self.change:
             alpha = ease_out(self.clock.progress(index, 0.3 + self.step * (len(values) - 1) + self.grow, 0.6))
             self.change.paste(frame, self.panel_x, self.base_y - self.change.mask.height - self.s(10), self.accent, alpha)
