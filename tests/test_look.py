@@ -14,7 +14,7 @@ from PIL import Image
 
 from kbvideo.layout.screen import Box, Element, overlaps
 from kbvideo.rules.profile import load_profile
-from kbvideo.timeline.model import Chart, SceneSpan, Shot, TextItem
+from kbvideo.timeline.model import AudioItem, TextItem
 from test_render import build, clip, frames_rgb, render, still
 
 pytestmark = pytest.mark.media
@@ -188,3 +188,48 @@ def test_ken_burns_moves_the_picture_inside_its_box_and_stills_keep_native_size(
         assert frame[90, 160][0] > 180  # red picture inside, not enlarged to the frame height
     assert first[top + 4, 160][1] > 180  # the yellow band at the start ...
     assert last[top + 4, 160][1] < 100  # ... zoomed out of the box by the end
+
+
+# --------------------------------------------------------------------------------------- mix
+
+def _band_db(samples: np.ndarray, a: float, b: float, freq: float) -> float:
+    """Level in dB of one tone between seconds a and b (FFT bin of the first channel)."""
+    chunk = samples[0, int(a * 48000):int(b * 48000)]
+    return 20 * np.log10(np.abs(np.fft.rfft(chunk))[round(freq * (b - a))] + 1e-12)
+
+
+def test_music_and_clip_sound_duck_by_the_stated_depth_and_the_range_is_reported(media, tmp_path):
+    from kbvideo.render.audio import AudioFacts, Ducking, render_audio
+    from test_render import audio_samples
+
+    music = media.tone("bed.m4a", seconds=5, freq=220, volume_db=-24)
+    location = media.tone("location.m4a", seconds=5, freq=440, volume_db=-24)
+    speech = media.tone("voice.m4a", seconds=1, freq=1000, volume_db=-18)
+    red = media.clip("red.mp4", color="red", seconds=0.2, audio=False)
+    base = build([("a", [clip(red, 150)])], clip_audio=False)
+    items = (AudioItem("music", str(music), 0, 150, volume=1.0, duck=True),  # the bed fades out over 4-5 s
+             AudioItem("clip", str(location), 0, 150, volume=1.0),
+             AudioItem("narration", str(speech), 45, 30))
+    timeline = dataclasses.replace(base, audio=items)
+    ducking = Ducking(music_db=-12.0, clip_db=-6.0, attack=0.2, release=0.4)
+    out = tmp_path / "mix.m4a"
+    info = render_audio(timeline, out, tmp_path, facts=lambda p: AudioFacts(True, 1), target=-14.0, true_peak=-1.0,
+                        bitrate="320k", ducking=ducking)
+    samples = audio_samples(out)
+    # narration 1.5-2.5 s: the bed is 12 dB down, the location sound 6 dB, both back up after the release
+    assert _band_db(samples, 1.7, 2.3, 220) - _band_db(samples, 0.3, 0.9, 220) == pytest.approx(-12, abs=1)
+    assert _band_db(samples, 1.7, 2.3, 440) - _band_db(samples, 0.3, 0.9, 440) == pytest.approx(-6, abs=1)
+    assert _band_db(samples, 3.1, 3.7, 220) - _band_db(samples, 0.3, 0.9, 220) == pytest.approx(0, abs=1)
+    # one gain for the whole mix: the written relative levels (bed vs location sound, both -24 dB) survive
+    assert _band_db(samples, 0.3, 0.9, 220) - _band_db(samples, 0.3, 0.9, 440) == pytest.approx(0, abs=1)
+    assert info["loudness_range_lu"] is not None and info["loudness_range_lu"] >= 0
+
+
+def test_check_prints_the_loudness_range(programme):
+    from click.testing import CliRunner
+
+    from kbvideo.cli import main
+
+    _timeline, result, _report, _frames = programme
+    outcome = CliRunner().invoke(main, ["check", str(result.path)])
+    assert "loudness range" in outcome.output and "LUFS integrated" in outcome.output

@@ -263,3 +263,20 @@ def test_lengths_add_up_and_resolution_is_deterministic(spec, fps):
     # a transition sits exactly where its two scenes overlap
     for transition, before, after in zip(timeline.transitions, timeline.scenes, timeline.scenes[1:]):
         assert transition.start == after.start and transition.start + transition.duration == before.end
+
+
+def test_poster_time_and_new_transitions_reach_the_timeline(project):
+    board = board_from(project, """\
+    poster: {at: "0:01.5"}
+    scenes:
+      - id: a
+        topic: opening
+        shots: [{card: Halo, duration: 2}]
+        transition: {type: circle_open, duration: "9f"}
+      - id: b
+        topic: closing
+        shots: [{card: Selesai, duration: 2}]
+    """)
+    timeline = resolve_timeline(board, fake_media_for(board, {}))
+    assert timeline.meta["poster_at"] == 45
+    assert [(t.kind, t.duration) for t in timeline.transitions] == [("circle_open", 9)]

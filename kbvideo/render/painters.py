@@ -108,17 +108,19 @@ def _luminance(rgb: tuple[int, int, int]) -> float:
 
 
 DITHER_SEED = 1087  # fixed: the same card gives the same pixels on every render
+DITHER = 2.0  # code values: one RGB step is only ~0.6 of a Y step, so ±1 would be lost going to yuv420p
 
 
 def _background(rgb: tuple[int, int, int], width: int, height: int) -> Image.Image:
     """A soft vertical gradient around the colour (lighter at the top, darker at the bottom).
 
     Dithered: a slow ramp over 1080 lines steps one code value every 30-60 lines, which shows as bands
-    after encoding. Triangular noise of ±1 code value (fixed seed) before rounding breaks the steps up."""
+    after encoding. Triangular noise of ±DITHER code values (fixed seed) before rounding breaks the
+    steps up, strong enough to survive the conversion to 8-bit Y'CbCr."""
     ramp = np.linspace(1.12, 0.78, height, dtype=np.float32)[:, None, None]
     exact = np.array(rgb, dtype=np.float32)[None, None, :] * ramp
     rng = np.random.default_rng(DITHER_SEED)
-    noise = rng.random((height, width, 1), dtype=np.float32) - rng.random((height, width, 1), dtype=np.float32)
+    noise = DITHER * (rng.random((height, width, 1), dtype=np.float32) - rng.random((height, width, 1), dtype=np.float32))
     pixels = np.clip(exact + noise + 0.5, 0, 255).astype(np.uint8)
     return Image.fromarray(np.ascontiguousarray(pixels))
 
