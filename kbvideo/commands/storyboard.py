@@ -35,6 +35,9 @@ def echo_findings(findings: list[Finding], err: bool = False) -> None:
         where = f" ({printable(finding.where, MESSAGE_CHARS)})" if finding.where else ""
         message = printable(finding.message, MESSAGE_CHARS)
         click.echo(f"  {SEVERITY_MARK[finding.severity]} {finding.severity}: {finding.rule}: {message}{where}", err=err)
+        hint = finding.values.get("hint") if isinstance(finding.values, dict) else None
+        if hint:
+            click.echo(f"      hint: {printable(str(hint), MESSAGE_CHARS)}", err=err)
 
 
 def _scene_rows(plan: Plan) -> list[list[str]]:
