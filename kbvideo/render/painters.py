@@ -249,7 +249,7 @@ class CardPainter(Painter):
         self.bar_w, self.bar_h, gap = self.s(220), max(2, self.s(8)), self.s(30)
         heights = [t.mask.height for t in (self.title, self.sub) if t] + [self.bar_h]
         total = sum(heights) + gap * (len(heights) - 1)
-        y = top + (bottom - top - total) // 2
+        y = max(top, min((height - total) // 2, bottom - total))  # centred, above the caption zone
         self.title_y = y
         if self.title:
             y += self.title.mask.height + gap
