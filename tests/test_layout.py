@@ -51,7 +51,7 @@ def test_caption_lines_are_balanced_not_greedy():
 
 def test_every_sample_caption_fits_two_lines_of_42(jenggot):
     captions = [t for t in jenggot.texts if t.kind == "caption"]
-    assert len(captions) == 27
+    assert len(captions) >= 27
     for item in captions:
         lines = caption_lines(item.text)
         assert 1 <= len(lines) <= 2 and all(len(line) <= 42 for line in lines), lines

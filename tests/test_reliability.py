@@ -24,7 +24,7 @@ from kbvideo.rules.profile import load_profile
 from kbvideo.timeline.model import AudioItem, SceneSpan, Shot, Timeline
 
 REPO = Path(__file__).resolve().parent.parent
-PROFILE = load_profile()
+PROFILE = dataclasses.replace(load_profile(), master_fade_in=0.0, master_fade_out=0.0)  # programme fades: tests/test_look.py
 
 
 def md5_tree(root: Path) -> dict[str, str]:
