@@ -12,8 +12,9 @@ import sys
 
 import click
 
+from kbvideo.commands.click_i18n import install as _install_click_messages
 from kbvideo.errors import KbError, excerpt, printable
-from kbvideo.i18n import _
+from kbvideo.i18n import LANGUAGES, _, choose_language, set_language, translate_cli
 
 INTERNAL_ERROR = 3  # a kbvideo bug (not a rule violation, not bad input)
 
@@ -30,7 +31,20 @@ COMMAND_MODULES = (
 
 
 class KbGroup(click.Group):
-    """Turns KbErrors into a clean message and an exit code (tracebacks only with --debug)."""
+    """Turns KbErrors into a clean message and an exit code (tracebacks only with --debug).
+
+    Chooses the language of every message (KBVIDEO_LANG or the locale; `--lang` overrides it) before
+    anything is parsed, and restores the previous one when done (tests run many commands in one process)."""
+
+    def main(self, *args, **kwargs):
+        _install_click_messages()
+        previous = set_language(choose_language())
+        translate_cli(self)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            set_language(previous)
+            translate_cli(self)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -60,12 +74,21 @@ class KbGroup(click.Group):
             ctx.exit(INTERNAL_ERROR)
 
 
-@click.group(cls=KbGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show full tracebacks instead of short messages.")
-@click.version_option(package_name="kbvideo")
+def _use_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        set_language(value)
+        translate_cli(ctx.find_root().command)
+
+
+@click.group(cls=KbGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             help=_("Turn YAML storyboards into contest-ready Kampung KB profile videos."))
+@click.option("--lang", type=click.Choice(LANGUAGES), callback=_use_language, is_eager=True, expose_value=False,
+              help=_("Language of messages: id (Bahasa Indonesia) or en (English). Default: KBVIDEO_LANG, "
+                     "else the system locale (LANG=id_ID... gives Indonesian)."))
+@click.option("--debug", is_flag=True, help=_("Show full tracebacks instead of short messages."))
+@click.version_option(package_name="kbvideo", help=_("Show the version and exit."))
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
-    """Turn YAML storyboards into contest-ready Kampung KB profile videos."""
     ctx.meta["kbvideo.debug"] = debug
 
 

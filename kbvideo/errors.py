@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+from kbvideo.i18n import _
 
 EXCERPT_CHARS = 60  # a value or key quoted inside a message: at most this many characters, then "…"
 MESSAGE_CHARS = 400  # any one message or hint, as printed
@@ -75,7 +76,8 @@ class Problem:
 
     def format(self) -> str:
         """As printed: control characters escaped, long messages and source lines cut (see printable)."""
-        head = (f"{self.severity}: {printable(self.path, MESSAGE_CHARS)}:{self.line}:{self.col}: "
+        word = {"error": _("error"), "warning": _("warning")}.get(self.severity, self.severity)
+        head = (f"{word}: {printable(self.path, MESSAGE_CHARS)}:{self.line}:{self.col}: "
                 f"{printable(self.message, MESSAGE_CHARS)}")
         parts = [head]
         if self.source_line is not None:
@@ -83,7 +85,7 @@ class Problem:
             parts.append("    " + shown)
             parts.append("    " + " " * max(0, caret - 1) + "^")
         if self.hint:
-            parts.append(f"  hint: {printable(self.hint, MESSAGE_CHARS)}")
+            parts.append("  " + _("hint: {hint}").format(hint=printable(self.hint, MESSAGE_CHARS)))
         return "\n".join(parts)
 
     def to_dict(self) -> dict:
@@ -110,9 +112,9 @@ class KbError(Exception):
         self.hint = hint
 
     def format(self) -> str:
-        text = f"error: {printable(self.message, MESSAGE_CHARS, newlines=True)}"
+        text = _("error: {message}").format(message=printable(self.message, MESSAGE_CHARS, newlines=True))
         if self.hint:
-            text += f"\n  hint: {printable(self.hint, MESSAGE_CHARS, newlines=True)}"
+            text += "\n  " + _("hint: {hint}").format(hint=printable(self.hint, MESSAGE_CHARS, newlines=True))
         return text
 
 
@@ -126,7 +128,7 @@ class SpecError(KbError, click.UsageError):
             problems = [problems]
         self.problems = list(problems)
         first = self.problems[0] if self.problems else None
-        message = first.format() if first else "invalid input"
+        message = first.format() if first else _("invalid input")
         KbError.__init__(self, message)
         click.UsageError.__init__(self, message)
 
@@ -158,12 +160,12 @@ class RenderError(KbError):
         self.stderr = stderr
 
     def format(self) -> str:
-        text = f"error: {printable(self.message, MESSAGE_CHARS, newlines=True)}"
+        text = _("error: {message}").format(message=printable(self.message, MESSAGE_CHARS, newlines=True))
         if self.stderr:
             tail = "\n".join(self.stderr.strip().splitlines()[-15:])
-            text += "\n  ffmpeg said:\n" + "\n".join("    " + line for line in tail.splitlines())
+            text += "\n  " + _("ffmpeg said:") + "\n" + "\n".join("    " + line for line in tail.splitlines())
         if self.hint:
-            text += f"\n  hint: {printable(self.hint, MESSAGE_CHARS, newlines=True)}"
+            text += "\n  " + _("hint: {hint}").format(hint=printable(self.hint, MESSAGE_CHARS, newlines=True))
         return text
 
 

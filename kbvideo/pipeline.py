@@ -91,7 +91,8 @@ def plan_board(board: Storyboard, *, rules: str | None = None, use_cache: bool =
     media = probe_storyboard_media(board, cache)
     speech = prepare_speech(board, media, cache)
     profile = load_profile(rules or storyboard_rules(board))
-    timeline = resolve_timeline(board, media, speech, cue_limits(profile))
+    timeline = resolve_timeline(board, media, speech, cue_limits(profile),
+                                max_caption_seconds=profile.caption_max_duration)
     findings = check_timeline(timeline, profile) + check_narration(board, speech, timeline, profile)
     return Plan(board.path, board.project_root, board, media, timeline, profile, findings, list(board.warnings),
                 speech)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from kbvideo.i18n import _
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -48,10 +49,10 @@ def parse_time(raw: str | int | float) -> Time:
     if match := _CLOCK.match(text):
         hours, minutes, seconds = match.groups()
         if int(minutes) >= 60 and hours is not None or Fraction(seconds) >= 60:
-            raise ValueError(f"'{raw}' is not a valid time (minutes and seconds go up to 59)")
+            raise ValueError(_("'{raw}' is not a valid time (minutes and seconds go up to 59)").format(raw=raw))
         total = Fraction(seconds) + 60 * int(minutes) + 3600 * int(hours or 0)
         return Time(seconds=total)
-    raise ValueError(f"'{raw}' is not a time")
+    raise ValueError(_("'{raw}' is not a time").format(raw=raw))
 
 
 def parse_fps(raw: str | int | float) -> Fraction:
@@ -61,9 +62,9 @@ def parse_fps(raw: str | int | float) -> Fraction:
     try:
         value = Fraction(text)
     except (ValueError, ZeroDivisionError):
-        raise ValueError(f"'{raw}' is not a frame rate") from None
+        raise ValueError(_("'{raw}' is not a frame rate").format(raw=raw)) from None
     if value <= 0:
-        raise ValueError(f"'{raw}' is not a frame rate")
+        raise ValueError(_("'{raw}' is not a frame rate").format(raw=raw))
     return value
 
 

@@ -129,3 +129,10 @@ def copy_into(src: Path, dest_dir: Path, name: str | None = None) -> Path:
     dest = dest_dir / (name or src.name.split("-", 1)[-1])
     shutil.copyfile(src, dest)
     return dest
+
+
+@pytest.fixture(autouse=True)
+def _english_messages(monkeypatch):
+    """Tests read English messages unless they ask for another language (a developer's LANG=id_ID must not
+    change them); tests of Indonesian pass --lang id or their own KBVIDEO_LANG."""
+    monkeypatch.setenv("KBVIDEO_LANG", "en")

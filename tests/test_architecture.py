@@ -17,7 +17,8 @@ PACKAGE = Path(kbvideo.__file__).parent
 
 # Lowest first. Parts on one line share a rank and may not import each other.
 LAYERS = [
-    ("errors", "i18n", "timecode", "vocab"),
+    ("i18n", "babel_extract"),  # messages: every layer above may translate
+    ("errors", "timecode", "vocab"),
     ("fsutil", "proc"),  # file and process helpers: they raise errors and speak through i18n
     ("storyboard",),
     ("media", "speech"),

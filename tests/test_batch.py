@@ -105,7 +105,8 @@ def test_roster_batch_errors_resume_force_and_json(project, media, monkeypatch):
     assert first.exit_code == 1, first.output + first.stderr
     # two precise errors: file:line:col and the field
     assert ("storyboards/roster.csv:3:32: Kampung KB Dua: field 'asset_dir' = 'desa-hilang': "
-            "scene 'pembuka': clip: file not found") in first.stderr
+            "scene 'pembuka': clip: folder not found: assets/desa-hilang (2 files are written in it, the first: "
+            "../../assets/desa-hilang/klip.mp4)") in first.stderr
     assert "storyboards/roster.csv:4:29: kampung.category: 'desa' is not one of kota, kabupaten" in first.stderr
     report = json.loads((project / "out" / "report.json").read_text())
     assert report["schema"] == "kbvideo.batch-report" and report["exit_code"] == 1

@@ -20,6 +20,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from kbvideo.i18n import _
+
 KEY_SUFFIX = ".key.json"
 CHUNK = 1024 * 1024
 
@@ -141,6 +143,6 @@ def write_key(output: Path, record: dict[str, Any]) -> None:
 
 def changed_parts(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
     if not old or "components" not in old:
-        return ["no earlier key"]
+        return [_("no earlier key")]
     before = old["components"]
     return [name for name in new if before.get(name) != new[name]] or ["key"]

@@ -15,6 +15,7 @@ from typing import Any
 
 from kbvideo.batch.worker import run_job
 from kbvideo.errors import UsageError
+from kbvideo.i18n import _
 
 INSTALL_HINT = 'pip install "kbvideo[distributed]"   (or: pip install "dask[distributed]")'
 
@@ -23,7 +24,7 @@ def _distributed():
     try:
         import distributed
     except ImportError:
-        raise UsageError("--scheduler needs Dask distributed, which is not installed", INSTALL_HINT) from None
+        raise UsageError(_("--scheduler needs Dask distributed, which is not installed"), INSTALL_HINT) from None
     return distributed
 
 
@@ -38,8 +39,8 @@ class DaskExecutor:
             try:
                 client = distributed.Client(address, timeout=timeout, set_as_default=False)
             except OSError as exc:
-                raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}",
-                                 "start it with `dask scheduler` and check the address (tcp://HOST:8786)") from None
+                raise UsageError(_("cannot reach the Dask scheduler at {address}: {exc}").format(address=address, exc=exc),
+                                 _("start it with `dask scheduler` and check the address (tcp://HOST:8786)")) from None
         self.client = client
         self.futures: list = []
         self.thread: threading.Thread | None = None
@@ -59,13 +60,13 @@ class DaskExecutor:
             future.add_done_callback(finished.put)
 
         def collect() -> None:
-            for _ in range(len(self.futures)):
+            for _index in range(len(self.futures)):
                 future = finished.get()
                 slug = by_key[future.key]
                 try:
                     result = future.result()
                 except Exception as exc:  # noqa: BLE001 - KilledWorker, CancelledError...: this village failed
-                    result = {"status": "failed", "error": f"Dask task failed: {type(exc).__name__}: {exc}"}
+                    result = {"status": "failed", "error": _("Dask task failed: {kind}: {reason}").format(kind=type(exc).__name__, reason=exc)}
                 events.put(("done", slug, result))
 
         self.thread = threading.Thread(target=collect, name="kbvideo-dask", daemon=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from kbvideo.errors import Problem
+from kbvideo.i18n import _, ngettext
 
 STATUSES = ("rendered", "up to date", "invalid", "failed")
 
@@ -71,20 +72,27 @@ class BatchReport:
         }
 
     def table(self) -> str:
-        headers = ["village", "status", "duration", "check", "output", "time"]
+        headers = [_("village"), _("status"), _("duration"), _("check"), _("output"), _("time")]
+        statuses = {"rendered": _("rendered"), "up to date": _("up to date"), "invalid": _("invalid"),
+                    "failed": _("failed")}
+        verdicts = {"pass": _("pass"), "warn": _("warn"), "fail": _("fail")}
         rows = []
         for r in self.results:
-            rows.append([r.village, r.status, "-" if r.duration is None else _clock(r.duration),
-                         r.verdict or "-", r.output or "-", f"{r.seconds:.1f}s"])
+            rows.append([r.village, statuses.get(r.status, r.status), "-" if r.duration is None else _clock(r.duration),
+                         verdicts.get(r.verdict, r.verdict or "-"), r.output or "-", f"{r.seconds:.1f}s"])
         widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
         lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
                  "  ".join("-" * w for w in widths)]
         lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
         c = self.counts()
         lines.append("")
-        lines.append(f"{len(self.results)} villages: {c['rendered']} rendered, {c['up to date']} up to date, "
-                     f"{c['invalid']} invalid, {c['failed']} failed, {c['check failed']} failed the check "
-                     f"({self.seconds:.1f}s)")
+        lines.append(ngettext("{count} village: {rendered} rendered, {current} up to date, {invalid} invalid, "
+                              "{failed} failed, {check_failed} failed the check ({seconds:.1f}s)",
+                              "{count} villages: {rendered} rendered, {current} up to date, {invalid} invalid, "
+                              "{failed} failed, {check_failed} failed the check ({seconds:.1f}s)", len(self.results))
+                     .format(count=len(self.results), rendered=c["rendered"], current=c["up to date"],
+                             invalid=c["invalid"], failed=c["failed"], check_failed=c["check failed"],
+                             seconds=self.seconds))
         return "\n".join(lines)
 
 
@@ -150,7 +158,8 @@ class LiveDisplay:
             bar = "#" * int(fraction * 20)
             elapsed = time.monotonic() - self.started.get(slug, time.monotonic())
             lines.append(f"  {slug[:28]:<28} [{bar:<20}] {fraction:4.0%} {stage[:12]:<12} {elapsed:5.0f}s")
-        lines.append(f"  {self.done}/{self.total} villages done, {len(self.running)} running")
+        lines.append("  " + _("{done}/{total} villages done, {running} running").format(
+            done=self.done, total=self.total, running=len(self.running)))
         self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()
         self.drawn = len(lines)

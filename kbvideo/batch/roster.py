@@ -26,6 +26,7 @@ from kbvideo.errors import Problem, SpecError
 from kbvideo.storyboard.load import Source, YNode, load_yaml_text, read_text
 from kbvideo.storyboard.fields import did_you_mean
 from kbvideo.storyboard.validate import KAMPUNG_KEYS, parse_storyboard
+from kbvideo.i18n import _
 
 RESERVED = ("id",)
 _SLUG_OK = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -83,29 +84,28 @@ def load_roster(path: str | Path, label: str | None = None) -> list[RosterRow]:
     """Rows of a .yaml/.yml or .csv roster. Raises SpecError for file-level problems."""
     path = Path(path)
     label = label or str(path)
-    text = read_text(path, label, "roster file")
+    text = read_text(path, label, _("roster file"))
     if path.suffix.lower() == ".csv":
         rows = _csv_rows(text, label)
     elif path.suffix.lower() in (".yaml", ".yml"):
         rows = _yaml_rows(text, label)
     else:
-        raise SpecError(Problem(label, 1, 1, f"roster must be a .csv or .yaml file, not '{path.suffix}'",
-                                "one row per village: a CSV with a header row, or a YAML list"))
+        raise SpecError(Problem(label, 1, 1, _("roster must be a .csv or .yaml file, not '{suffix}'").format(suffix=path.suffix),
+                                _("one row per village: a CSV with a header row, or a YAML list")))
     if not rows:
-        raise SpecError(Problem(label, 1, 1, "roster has no villages", "add one row per village"))
+        raise SpecError(Problem(label, 1, 1, _("roster has no villages"), _("add one row per village")))
     problems = []
     seen: dict[str, RosterRow] = {}
     for row in rows:
         if row.value("name") is None:
-            problems.append(row.problem("row has no 'name' (the kampung's name)", "fill the name column"))
+            problems.append(row.problem(_("row has no 'name' (the kampung's name)"), _("fill the name column")))
             continue
         slug = row.slug
         if not _SLUG_OK.match(slug):
-            problems.append(row.problem(f"id '{slug}' may hold only lower-case letters, digits, '-' and '_'",
-                                        "it becomes the output file name", row.cells.get("id")))
+            problems.append(row.problem(_("id '{slug}' may hold only lower-case letters, digits, '-' and '_'").format(slug=slug),
+                                        _("it becomes the output file name"), row.cells.get("id")))
         elif slug in seen:
-            problems.append(row.problem(f"'{row.name}' has the same output name '{slug}' as row {seen[slug].index} "
-                                        f"(line {seen[slug].line})", "give one of them its own 'id' column",
+            problems.append(row.problem(_("'{name}' has the same output name '{slug}' as row {index} (line {line})").format(name=row.name, slug=slug, index=seen[slug].index, line=seen[slug].line), _("give one of them its own 'id' column"),
                                         row.cells.get("id") or row.cells.get("name")))
         else:
             seen[slug] = row
@@ -120,20 +120,20 @@ def _yaml_rows(text: str, label: str) -> list[RosterRow]:
     if root.kind == "map":
         items = root.get("villages")
         if items is None or len(root.value) != 1:
-            raise SpecError(root.problem(None, "a YAML roster is a list of villages (or 'villages:' holding one)",
-                                         "- {name: Kampung KB ..., kelurahan: ..., asset_dir: ...}"))
+            raise SpecError(root.problem(None, _("a YAML roster is a list of villages (or 'villages:' holding one)"),
+                                         _("- {name: Kampung KB ..., kelurahan: ..., asset_dir: ...}")))
     if items.kind != "seq":
-        raise SpecError(items.problem(None, "roster must be a list of villages (lines starting with '- ')"))
+        raise SpecError(items.problem(None, _("roster must be a list of villages (lines starting with '- ')")))
     rows, problems = [], []
     for index, item in enumerate(items.value, 1):
         if item.kind != "map":
-            problems.append(item.problem(None, f"row {index} must be a mapping of fields"))
+            problems.append(item.problem(None, _("row {index} must be a mapping of fields").format(index=index)))
             continue
         cells, keys = {}, {}
         for name, (key_node, value_node) in item.value.items():
             if value_node.kind != "scalar":
-                problems.append(value_node.problem(None, f"row {index}: field '{name}' must be a single value",
-                                                   "rows are flat: name, kelurahan, ..., and one value per variable"))
+                problems.append(value_node.problem(None, _("row {index}: field '{name}' must be a single value").format(index=index, name=name),
+                                                   _("rows are flat: name, kelurahan, ..., and one value per variable")))
                 continue
             cells[name], keys[name] = value_node, key_node
         rows.append(RosterRow(label, item.line, index, cells, keys))
@@ -170,19 +170,19 @@ def _csv_rows(text: str, label: str) -> list[RosterRow]:
                 header_nodes = nodes
                 for i, name in enumerate(header):
                     if not name:
-                        problems.append(nodes[i].problem(None, f"column {i + 1} has no name in the header row"))
+                        problems.append(nodes[i].problem(None, _("column {value} has no name in the header row").format(value=i + 1)))
                     elif name in header[:i]:
-                        problems.append(nodes[i].problem(None, f"column '{name}' appears twice in the header row"))
+                        problems.append(nodes[i].problem(None, _("column '{name}' appears twice in the header row").format(name=name)))
                 continue
             if len(record) > len(header):
-                problems.append(nodes[len(header)].problem(None, f"row has {len(record)} cells, the header {len(header)}",
-                                                           "a text with the separator needs quotes"))
+                problems.append(nodes[len(header)].problem(None, _("row has {count} cells, the header {count2}").format(count=len(record), count2=len(header)),
+                                                           _("a text with the separator needs quotes")))
                 continue
             cells = {name: nodes[i] for i, name in enumerate(header) if name and i < len(nodes)}
             keys = {name: header_nodes[i] for i, name in enumerate(header) if name}
             rows.append(RosterRow(label, line, len(rows) + 1, cells, keys))
     except csv.Error as exc:
-        raise SpecError(Problem(label, reader.line_num, 1, f"CSV error: {exc}")) from None
+        raise SpecError(Problem(label, reader.line_num, 1, _("CSV error: {exc}").format(exc=exc))) from None
     if problems:
         raise SpecError(problems)
     return rows
@@ -256,8 +256,9 @@ def row_problems(tree: YNode, row: RosterRow, template_label: str) -> tuple[list
         if name in KAMPUNG_KEYS or name in RESERVED or name in known:
             continue
         hint = did_you_mean(name, sorted(known | set(KAMPUNG_KEYS))) or (
-            "the template uses: " + ", ".join(sorted(known)) if known else "the template uses no {vars.…}")
-        problems.append(row.problem(f"{row.name}: unknown field '{name}' (the template has no {{vars.{name}}})", hint,
+            _("the template uses: {names}").format(names=", ".join(sorted(known))) if known
+            else _("the template uses no {vars.…}"))
+        problems.append(row.problem(_("{name}: unknown field '{name2}' (the template has no {{vars.{name2}}})").format(name=row.name, name2=name), hint,
                                     row.key_cells.get(name) if row.key_cells.get(name) is not None and
                                     row.key_cells[name].line == row.line else node))
     unfilled = {name for name in used if name not in given and name not in declared}
@@ -265,9 +266,10 @@ def row_problems(tree: YNode, row: RosterRow, template_label: str) -> tuple[list
         first = used[name][0]
         where = f"{first.source.label if first.source else template_label}:{first.line}"
         cell = row.cells.get(name)
-        hint = f"the template uses {{vars.{name}}} at {where}; " + (
-            "fill this cell" if cell is not None else f"add a '{name}' field (column) to the roster")
-        problems.append(row.problem(f"{row.name}: no value for variable '{name}'", hint, cell))
+        hint = (_("the template uses {{vars.{name}}} at {where}; fill this cell") if cell is not None else
+                _("the template uses {{vars.{name}}} at {where}; add a '{name}' field (column) to the roster")
+                ).format(name=name, where=where)
+        problems.append(row.problem(_("{name}: no value for variable '{name2}'").format(name=row.name, name2=name), hint, cell))
     return problems, unfilled
 
 
@@ -283,7 +285,8 @@ def relocate(problems: list[Problem], tree: YNode, row: RosterRow, unfilled: set
     out = []
     moved: list[Problem] = []  # template problems caused by the row (dropped or relocated)
     for problem in problems:
-        if any(f"unknown placeholder '{{vars.{name}}}'" in problem.message for name in unfilled):
+        place = (problem.path, problem.line, problem.col)
+        if problem.code == "placeholder.unknown" and any(name in unfilled for name in index.get(place, [])):
             moved.append(problem)
             continue  # already reported at the row, as an unfilled variable
         names = [n for n in index.get((problem.path, problem.line, problem.col), []) if n in given and n in row.cells]
@@ -293,11 +296,12 @@ def relocate(problems: list[Problem], tree: YNode, row: RosterRow, unfilled: set
         moved.append(problem)
         cell = row.cells[names[0]]
         fields = ", ".join(f"'{n}' = '{given[n]}'" for n in names)
-        hint = f"used by the template at {problem.path}:{problem.line}" + (f"; {problem.hint}" if problem.hint else "")
-        out.append(Problem(row.roster, cell.line, cell.col, f"{row.name}: field {fields}: {problem.message}", hint,
+        hint = _("used by the template at {place}").format(place=f"{problem.path}:{problem.line}") + (
+            f"; {problem.hint}" if problem.hint else "")
+        out.append(Problem(row.roster, cell.line, cell.col, _("{name}: field {fields}: {message}").format(name=row.name, fields=fields, message=problem.message), hint,
                            cell.source.line(cell.line) if cell.source else None, problem.severity))
     # "chart.data is empty" only follows from its values having failed (already reported): drop the echo
-    return [p for p in out if not (p.message.endswith("data is empty") and any(
+    return [p for p in out if not (p.code == "chart.data_empty" and any(
         m.path == p.path and m.line >= p.line for m in moved))]
 
 

@@ -36,6 +36,7 @@ from kbvideo.storyboard.template import template_chain
 from kbvideo.batch.worker import read_progress, run_job
 from kbvideo.errors import KbError, SpecError, UsageError
 from kbvideo.fsutil import InputGuard
+from kbvideo.i18n import _, ngettext
 
 WORK_DIR_NAME = ".kbvideo-batch"
 LOG_DIR_NAME = "logs"
@@ -86,8 +87,7 @@ def villages_from_storyboards(paths: Sequence[str | Path]) -> list[Village]:
         path = Path(raw)
         slug = path.stem
         if slug in villages:
-            raise UsageError(f"two storyboards would write the same output '{slug}': {villages[slug].storyboard} "
-                             f"and {path}", "rename one of them (the file name becomes the output name)")
+            raise UsageError(_("two storyboards would write the same output '{slug}': {storyboard} and {path}").format(slug=slug, storyboard=villages[slug].storyboard, path=path), _("rename one of them (the file name becomes the output name)"))
         villages[slug] = Village(slug, slug, path)
     return list(villages.values())
 
@@ -95,7 +95,7 @@ def villages_from_storyboards(paths: Sequence[str | Path]) -> list[Village]:
 def villages_from_roster(template: str | Path, roster: str | Path) -> list[Village]:
     template = Path(template)
     if not template.is_file():
-        raise UsageError(f"template not found: {template}", "give the template storyboard before --roster")
+        raise UsageError(_("template not found: {template}").format(template=template), _("give the template storyboard before --roster"))
     return [Village(row.slug, row.name, template, row) for row in load_roster(roster)]
 
 
@@ -148,7 +148,7 @@ def prepare(village: Village, options: BatchOptions, outdir: Path, hasher: FileH
         texts = _texts(village, options)
     except SpecError as exc:
         result.status, result.problems = "invalid", list(exc.problems)
-        result.error = f"{len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''} in the storyboard"
+        result.error = ngettext("{count} problem in the storyboard", "{count} problems in the storyboard", len(exc.problems)).format(count=len(exc.problems))
         result.seconds = time.monotonic() - started
         return prepared
     except KbError as exc:
@@ -176,7 +176,7 @@ def prepare(village: Village, options: BatchOptions, outdir: Path, hasher: FileH
     try:
         assets = {path: hasher.hash(path) for path in plan.timeline.media_paths()}
     except OSError as exc:
-        result.status, result.error = "invalid", f"cannot read an asset: {exc}"
+        result.status, result.error = "invalid", _("cannot read an asset: {reason}").format(reason=exc)
         return prepared
     timeline = to_dict(plan.timeline)
     settings = {"draft": options.draft, "container": "mp4", "renderer": options.renderer or "ffmpeg"}
@@ -188,11 +188,11 @@ def prepare(village: Village, options: BatchOptions, outdir: Path, hasher: FileH
         result.status = "up to date"
         result.verdict, result.duration = stored.get("verdict"), stored.get("duration")
         result.findings = stored.get("findings", [])
-        result.reason = "inputs unchanged since " + str(stored.get("rendered_at", "the last run"))
+        result.reason = _("inputs unchanged since {when}").format(when=stored.get("rendered_at", _("the last run")))
         result.seconds = time.monotonic() - started
         return prepared
     result.reason = "--force" if options.force else ("new" if not output.exists() else
-                                                     "changed: " + ", ".join(changed_parts(stored, components)))
+                                                     _("changed: {parts}").format(parts=", ".join(changed_parts(stored, components))))
     work_dir = outdir / WORK_DIR_NAME / village.slug
     prepared.job = {
         "village": result.village, "slug": village.slug, "timeline": timeline, "rules": _rules_argument(options, plan),
@@ -225,7 +225,7 @@ class LocalExecutor:
     def _one(self, job: dict[str, Any], events: "queue.Queue") -> None:
         slug = job["slug"]
         if self.stopping.is_set():
-            events.put(("done", slug, {"status": "failed", "error": "interrupted before it started"}))
+            events.put(("done", slug, {"status": "failed", "error": _("interrupted before it started")}))
             return
         events.put(("start", slug, None))
 
@@ -354,7 +354,7 @@ def _execute(todo: dict[str, _Prepared], executor, display: LiveDisplay) -> None
         executor.stop()
         for slug in pending:
             todo[slug].result.status = "failed"
-            todo[slug].result.error = "interrupted"
+            todo[slug].result.error = _("interrupted")
         raise
     finally:
         executor.close()

@@ -23,6 +23,7 @@ from kbvideo import proc as processes
 from kbvideo.batch.roster import slugify
 from kbvideo.storyboard.template import load_storyboard_node, placeholders_in
 from kbvideo.errors import UsageError
+from kbvideo.i18n import _
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
 from kbvideo.storyboard.load import YNode
 from kbvideo.timecode import parse_time
@@ -124,7 +125,7 @@ def make_placeholder(path: Path, kind: str, seconds: float) -> None:
             child.wait()
             raise
         if child.returncode != 0:
-            raise UsageError(f"could not make the placeholder {path}: {stderr.strip()[-300:]}")
+            raise UsageError(_("could not make the placeholder {path}: {reason}").format(path=path, reason=stderr.strip()[-300:]))
 
     if kind == "image" or path.suffix.lower() in IMAGE_EXT:
         picture(tmp.with_suffix(path.suffix), (1280, 720))
@@ -155,11 +156,11 @@ def init_village(name: str, project: Path, *, template: Path | None = None, slug
                  force: bool = False) -> Scaffold:
     """Write storyboards/<slug>.yaml and assets/<slug>/ placeholders. Raises UsageError if it exists."""
     if not name.strip():
-        raise UsageError("--kampung needs the kampung's name")
+        raise UsageError(_("--kampung needs the kampung's name"))
     project = Path(project)
     slug = slug or slugify(name)
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", slug):
-        raise UsageError(f"id '{slug}' may hold only lower-case letters, digits, '-' and '_'")
+        raise UsageError(_("id '{slug}' may hold only lower-case letters, digits, '-' and '_'").format(slug=slug))
     boards = project / "storyboards"
     if template is None:
         template = boards / "templates" / DEFAULT_TEMPLATE
@@ -167,10 +168,10 @@ def init_village(name: str, project: Path, *, template: Path | None = None, slug
             template.parent.mkdir(parents=True, exist_ok=True)
             template.write_text(builtin_template_text(), encoding="utf-8")
     if not template.is_file():
-        raise UsageError(f"template not found: {template}")
+        raise UsageError(_("template not found: {template}").format(template=template))
     storyboard = boards / f"{slug}.yaml"
     if storyboard.exists() and not force:
-        raise UsageError(f"{storyboard} already exists", "choose another --id, or pass --force to overwrite it")
+        raise UsageError(_("{storyboard} already exists").format(storyboard=storyboard), _("choose another --id, or pass --force to overwrite it"))
     assets = project / "assets" / slug
     tree = load_storyboard_node(template)
     declared = tree.get("vars")
@@ -191,9 +192,13 @@ def init_village(name: str, project: Path, *, template: Path | None = None, slug
     boards.mkdir(parents=True, exist_ok=True)
     rel_template = Path(_relpath(template.resolve(), storyboard.parent.resolve()))
     lines = [
-        f"# {name}: storyboard made by `kbvideo init` from {rel_template.as_posix()}.",
-        "# Keys written here win over the template's; scenes merge by id (see docs/batch.md).",
-        f"# Media: replace every placeholder in assets/{slug}/ with the real file of the same name.",
+        "# " + _("{name}: storyboard made by `kbvideo init` from {template}.").format(
+            name=name, template=rel_template.as_posix()),
+        "# " + _("Keys written here win over the template's; scenes merge by id:"),
+        "# " + _("{example} removes a scene, 'after: ID' or 'before: ID' places a new one.").format(
+            example="- {id: penutup, drop: true}"),
+        "# " + _("Media: replace every placeholder in assets/{folder}/ with the real file of the same name.").format(
+            folder=slug),
         "schema_version: 1",
         f"extends: {_yaml_text(rel_template.as_posix())}",
         "",
@@ -201,10 +206,15 @@ def init_village(name: str, project: Path, *, template: Path | None = None, slug
         f"  name: {_yaml_text(name)}",
     ]
     base = tree.get("kampung")
-    for key in ("kelurahan", "kecamatan", "kota", "kabupaten", "provinsi", "category", "year"):
+    notes = {"desa": "ganti; kelurahan? tulis kelurahan: sebagai gantinya",
+             "kelurahan": "ganti; desa? tulis desa: sebagai gantinya",
+             "kota": "ganti; kabupaten? tulis kabupaten: sebagai gantinya",
+             "kabupaten": "ganti; kota? tulis kota: sebagai gantinya"}
+    for key in ("desa", "kelurahan", "kecamatan", "kota", "kabupaten", "provinsi", "category", "year"):
         node = base.get(key) if base is not None and base.kind == "map" else None
         if node is not None and node.kind == "scalar":
-            lines.append(f"  {key}: {_yaml_text(node.value) if key != 'year' else node.value}   # ganti / fill in")
+            lines.append(f"  {key}: {_yaml_text(node.value) if key != 'year' else node.value}"
+                         f"   # {notes.get(key, 'ganti / fill in')}")
     if variables:
         lines += ["", "vars:"]
         for var, value in variables.items():

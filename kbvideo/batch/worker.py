@@ -27,7 +27,7 @@ from typing import Any, Callable
 from kbvideo import proc as processes
 from kbvideo.batch.cachekey import write_key
 from kbvideo.errors import KbError
-from kbvideo.i18n import _
+from kbvideo.i18n import _, choose_language, language, set_language
 
 DEFAULT_RENDERER = "kbvideo.render:render_timeline"
 # Sent by the kernel when the process that started the worker dies (kbvideo.proc lifeline). A signal
@@ -139,6 +139,7 @@ def run_job(job: dict[str, Any], register: Callable[[subprocess.Popen | None], N
     job_file.write_text(json.dumps(job, ensure_ascii=False, default=str), encoding="utf-8")
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env["KBVIDEO_LANG"] = language()  # the render process speaks the language the command was given
     with open(log, "a", encoding="utf-8") as handle:
         handle.write(f"== {time.strftime('%Y-%m-%d %H:%M:%S')} {job['village']} → {job['output']}\n")
         handle.flush()
@@ -157,8 +158,8 @@ def run_job(job: dict[str, Any], register: Callable[[subprocess.Popen | None], N
     try:
         result = json.loads(result_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-        result = {"status": "failed", "error": f"the render process crashed ({how}) before reporting; see {log}",
+        how = _("killed by signal {value}").format(value=-code) if code < 0 else _("exit code {code}").format(code=code)
+        result = {"status": "failed", "error": _("the render process crashed ({how}) before reporting; see {log}").format(how=how, log=log),
                   "seconds": round(time.monotonic() - started, 3)}
     result["seconds"] = round(time.monotonic() - started, 3)
     return result
@@ -170,6 +171,7 @@ def main(argv: list[str]) -> int:
     try:
         with processes.on_signals((*processes.STOP_SIGNALS, PARENT_GONE)):  # the batch stops us, or died
             job = json.loads(job_file.read_text(encoding="utf-8"))
+            set_language(choose_language())
             result = execute_job(job)
     except processes.Terminated as exc:
         stopped = _("stopped by signal {number}").format(number=exc.signum)

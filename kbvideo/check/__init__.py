@@ -22,6 +22,7 @@ from kbvideo.errors import MediaError
 from kbvideo.media.probe import MediaInfo
 from kbvideo.rules.findings import Finding, verdict
 from kbvideo.rules.profile import RulesProfile
+from kbvideo.i18n import _
 
 __all__ = ["FileReport", "check_file", "find_videos", "VIDEO_SUFFIXES", "RULE_IDS", "Analysis", "analyze_file",
            "check_media"]
@@ -66,18 +67,18 @@ def check_file(path: str | Path, profile: RulesProfile, *, quick: bool = False,
     try:
         size = os.stat(path).st_size
     except OSError as exc:
-        return _unreadable(label, None, f"cannot open: {exc.strerror or exc}", quick)
+        return _unreadable(label, None, _("cannot open: {value}").format(value=exc.strerror or exc), quick)
     if os.path.isdir(path):
-        return _unreadable(label, None, "is a folder, not a file", quick)
+        return _unreadable(label, None, _("is a folder, not a file"), quick)
     if size == 0:
-        return _unreadable(label, 0, "empty file (0 bytes)", quick)
+        return _unreadable(label, 0, _("empty file (0 bytes)"), quick)
     try:
         info = probe(path)
     except MediaError as exc:
         rule = "file.truncated" if exc.reason == "truncated" else "file.readable"
         return _unreadable(label, size, _reason(exc), quick, rule=rule)
     except Exception as exc:  # noqa: BLE001 - a broken file must not stop the scan
-        return _unreadable(label, size, f"cannot read: {type(exc).__name__}: {exc}", quick)
+        return _unreadable(label, size, _("cannot read: {kind}: {exc}").format(kind=type(exc).__name__, exc=exc), quick)
     analysis = None
     if info.main_video is not None:
         try:

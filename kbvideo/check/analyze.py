@@ -29,6 +29,7 @@ from kbvideo import proc as processes
 from kbvideo.errors import MediaError
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
 from kbvideo.media.probe import MediaInfo
+from kbvideo.i18n import _
 
 Progress = Callable[[float, float | None], None]  # (seconds decoded, total seconds or None)
 
@@ -305,8 +306,9 @@ def analyze_file(path: str | Path, info: MediaInfo, settings: AnalysisSettings |
     decoded_any = (vstats and vstats.frames) or (astats and astats.frames)
     if code != 0 and not decoded_any:
         tail = [line for line in stderr.strip().splitlines() if line.strip()][-3:]
-        raise MediaError(path, "ffmpeg cannot decode it: " + (" / ".join(tail) or f"exit code {code}"),
-                         hint="re-export the video, or check that the file was copied completely")
+        raise MediaError(path, _("ffmpeg cannot decode it: {reason}").format(
+                             reason=" / ".join(tail) or _("exit code {code}").format(code=code)),
+                         hint=_("re-export the video, or check that the file was copied completely"))
 
     video_end = video_start = None
     if vstats and vstats.last is not None:

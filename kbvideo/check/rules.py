@@ -15,6 +15,7 @@ from kbvideo.media.probe import MediaInfo, VideoStream
 from kbvideo.rules.findings import Finding
 from kbvideo.rules.profile import RulesProfile
 from kbvideo.timecode import format_fps, format_seconds
+from kbvideo.i18n import _, ngettext
 
 RULE_IDS = (
     "file.readable", "file.truncated", "file.decode_errors",
@@ -37,10 +38,6 @@ PROGRESSIVE = (None, "", "progressive", "unknown")
 def clock(seconds: float | Fraction) -> str:
     """180.04 -> '3:00.040' (milliseconds: findings are exact to the frame)."""
     return format_seconds(seconds, 3)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def playing_duration(info: MediaInfo, analysis: Analysis | None) -> float | None:
@@ -81,8 +78,8 @@ def check_media(info: MediaInfo, analysis: Analysis | None, profile: RulesProfil
     """All findings for one probed (and, unless --quick, fully decoded) file."""
     video = info.main_video
     if video is None:
-        what = "an image" if info.kind == "image" else "audio only" if info.audio else "no streams"
-        return [Finding("file.readable", "error", f"not a video: {what} ({info.format_name})",
+        what = _("an image") if info.kind == "image" else _("audio only") if info.audio else _("no streams")
+        return [Finding("file.readable", "error", _("not a video: {what} ({format_name})").format(what=what, format_name=info.format_name),
                         {"measured": info.kind, "limit": "video"})]
     findings: list[Finding] = []
     findings += _file_findings(info, analysis)
@@ -124,12 +121,12 @@ def _file_findings(info: MediaInfo, analysis: Analysis | None) -> list[Finding]:
             truncated = True
             out.append(Finding(
                 "file.truncated", "error",
-                f"{kind} decodes to {clock(decoded)} of the {clock(header)} its header claims "
-                f"({missing:.3f} s missing): the file is cut short (an interrupted copy or render)",
+                _("{kind} decodes to {clock} of the {clock2} its header claims ({missing:.3f} s missing): the file is cut short (an interrupted copy or render)").format(kind=kind, clock=clock(decoded), clock2=clock(header), missing=missing),
                 {"stream": kind, "measured": round(decoded, 3), "limit": round(header, 3), "missing": round(missing, 3)}))
     if analysis.errors and not truncated:
         out.append(Finding("file.decode_errors", "warning",
-                           f"the decoder complained {_plural(len(analysis.errors), 'time')}: {analysis.errors[0]}",
+                           ngettext("the decoder complained {count} time: {errors}", "the decoder complained {count} times: {errors}",
+                                    len(analysis.errors)).format(count=len(analysis.errors), errors=analysis.errors[0]),
                            {"measured": len(analysis.errors), "errors": list(analysis.errors)}))
     return out
 
@@ -148,7 +145,8 @@ def _duration_findings(info: MediaInfo, analysis: Analysis | None, profile: Rule
         video_end = _video_end(info, analysis)
         if fps and video_end is not None:
             frames = max(0, math.ceil((video_end - limit) * float(fps) - EPSILON))
-            amount = f"{over:.3f} s ({_plural(frames, 'frame')})"
+            amount = ngettext("{seconds:.3f} s ({frames} frame)", "{seconds:.3f} s ({frames} frames)", frames).format(
+                seconds=over, frames=frames)
             if frames == 0:
                 amount += ": the audio runs past the last frame"
         else:
@@ -157,12 +155,11 @@ def _duration_findings(info: MediaInfo, analysis: Analysis | None, profile: Rule
         values = {"measured": round(measured, 3), "limit": limit, "over": round(over, 3)}
         if frames is not None:
             values["frames_over"] = frames
-        out.append(Finding("duration.max", "error", f"{clock(measured)} is {amount} over the {clock(limit)} limit", values))
+        out.append(Finding("duration.max", "error", _("{clock} is {amount} over the {clock2} limit").format(clock=clock(measured), amount=amount, clock2=clock(limit)), values))
     if measured is not None and profile.duration_min is not None and measured < profile.duration_min - EPSILON:
         limit = profile.duration_min
         out.append(Finding("duration.min", profile.duration_min_severity,
-                           f"{clock(measured)} is {limit - measured:.3f} s under the {clock(limit)} the profile "
-                           f"expects: use more of the time",
+                           _("{clock} is {value:.3f} s under the {clock2} the profile expects: use more of the time").format(clock=clock(measured), value=limit - measured, clock2=clock(limit)),
                            {"measured": round(measured, 3), "limit": limit}))
     out += _stream_length_findings(info, analysis)
     return out
@@ -178,11 +175,9 @@ def _stream_length_findings(info: MediaInfo, analysis: Analysis | None) -> list[
         if abs(gap) > STREAMS_WARN:
             severity = "error" if abs(gap) > STREAMS_ERROR else "warning"
             longer, shorter = ("audio", "video") if gap > 0 else ("video", "audio")
-            tail = "sound under a frozen or missing picture" if gap > 0 else "silent picture at the end"
+            tail = _("sound under a frozen or missing picture") if gap > 0 else _("silent picture at the end")
             return [Finding("duration.streams", severity,
-                            f"{longer} runs {clock(max(video_end, audio_end))} but {shorter} only "
-                            f"{clock(min(video_end, audio_end))} ({abs(gap):.3f} s of {tail}); "
-                            f"the limit is {STREAMS_WARN:.1f} s",
+                            _("{longer} runs {clock} but {shorter} only {clock2} ({gap:.3f} s of {tail}); the limit is {STREAMS_WARN:.1f} s").format(longer=longer, clock=clock(max(video_end, audio_end)), shorter=shorter, clock2=clock(min(video_end, audio_end)), gap=abs(gap), tail=tail, STREAMS_WARN=STREAMS_WARN),
                             {"video": round(video_end, 3), "audio": round(audio_end, 3),
                              "container": info.duration, "measured": round(abs(gap), 3), "limit": STREAMS_WARN,
                              "source": source})]
@@ -190,7 +185,7 @@ def _stream_length_findings(info: MediaInfo, analysis: Analysis | None) -> list[
         longest = max([e for e in (video_end, audio_end) if e is not None], default=None)
         if longest is not None and info.duration - longest > STREAMS_ERROR:
             return [Finding("duration.streams", "warning",
-                            f"the container claims {clock(info.duration)} but its longest stream is {clock(longest)}",
+                            _("the container claims {clock} but its longest stream is {clock2}").format(clock=clock(info.duration), clock2=clock(longest)),
                             {"container": info.duration, "measured": round(longest, 3), "limit": info.duration,
                              "source": source})]
     return []
@@ -207,33 +202,33 @@ def _video_findings(info: MediaInfo, video: VideoStream, analysis: Analysis | No
                     profile: RulesProfile) -> list[Finding]:
     out: list[Finding] = []
     if profile.video_codec and video.codec != profile.video_codec:
-        out.append(Finding("video.codec", "error", f"video codec {video.codec}; the profile asks for {profile.video_codec}",
+        out.append(Finding("video.codec", "error", _("video codec {codec}; the profile asks for {video_codec}").format(codec=video.codec, video_codec=profile.video_codec),
                            {"measured": video.codec, "limit": profile.video_codec}))
     elif profile.video_profiles and video.profile is not None and \
             video.profile.lower() not in {p.lower() for p in profile.video_profiles}:
         allowed = ", ".join(profile.video_profiles)
         out.append(Finding("video.profile", "warning",
-                           f"{video.codec} profile '{video.profile}'; the profile allows {allowed} (many players reject others)",
+                           _("{codec} profile '{profile}'; the profile allows {allowed} (many players reject others)").format(codec=video.codec, profile=video.profile, allowed=allowed),
                            {"measured": video.profile, "limit": list(profile.video_profiles)}))
     if profile.pix_fmt and video.pix_fmt != profile.pix_fmt:
-        out.append(Finding("video.pix_fmt", "error", f"pixel format {video.pix_fmt}; the profile asks for {profile.pix_fmt}",
+        out.append(Finding("video.pix_fmt", "error", _("pixel format {pix_fmt}; the profile asks for {pix_fmt2}").format(pix_fmt=video.pix_fmt, pix_fmt2=profile.pix_fmt),
                            {"measured": video.pix_fmt, "limit": profile.pix_fmt}))
     if profile.width and profile.height:
         shown = (video.display_width, video.display_height)
         if shown != (profile.width, profile.height):
             note = ""
             if video.rotation:
-                note = f" as displayed (stored {video.width}x{video.height}, rotated {video.rotation}°)"
+                note = _(" as displayed (stored {width}x{height}, rotated {rotation}°)").format(width=video.width, height=video.height, rotation=video.rotation)
             if video.display_height > video.display_width and profile.width > profile.height:
                 note += ": portrait video where landscape is asked for"
             out.append(Finding("video.resolution", "error",
-                               f"{shown[0]}x{shown[1]}{note}; the profile asks for {profile.width}x{profile.height}",
+                               _("{shown}x{shown2}{note}; the profile asks for {width}x{height}").format(shown=shown[0], shown2=shown[1], note=note, width=profile.width, height=profile.height),
                                {"measured": f"{shown[0]}x{shown[1]}", "limit": f"{profile.width}x{profile.height}",
                                 "rotation": video.rotation}))
     if profile.fps and video.fps and not _fps_matches(Fraction(video.fps), profile.fps):
         allowed = ", ".join(format_fps(f) for f in profile.fps)
         measured = f"{float(video.fps):.3f}".rstrip("0").rstrip(".")
-        out.append(Finding("video.fps", "error", f"{measured} fps; the profile allows {allowed}",
+        out.append(Finding("video.fps", "error", _("{measured} fps; the profile allows {allowed}").format(measured=measured, allowed=allowed),
                            {"measured": measured, "limit": [format_fps(f) for f in profile.fps]}))
     measured_vfr = analysis.vfr if analysis is not None and not analysis.errors else None  # gaps from decode errors are not VFR
     vfr = measured_vfr if measured_vfr is not None else video.vfr
@@ -241,31 +236,26 @@ def _video_findings(info: MediaInfo, video: VideoStream, analysis: Analysis | No
         values = {"measured": True, "limit": False}
         detail = ""
         if measured_vfr and analysis.frame_interval_min and analysis.frame_interval_max:
-            detail = (f": frames last from {analysis.frame_interval_min * 1000:.1f} ms to "
-                      f"{analysis.frame_interval_max * 1000:.1f} ms")
+            detail = (_(": frames last from {value:.1f} ms to {value2:.1f} ms").format(value=analysis.frame_interval_min * 1000, value2=analysis.frame_interval_max * 1000))
             values.update(interval_min=round(analysis.frame_interval_min, 6),
                           interval_max=round(analysis.frame_interval_max, 6))
         out.append(Finding("video.vfr", "warning",
-                           f"variable frame rate{detail}; editors and players may drift from the audio "
-                           f"(convert to a constant rate)", values))
+                           _("variable frame rate{detail}; editors and players may drift from the audio (convert to a constant rate)").format(detail=detail), values))
     if not profile.interlaced_ok and video.field_order not in PROGRESSIVE:
         out.append(Finding("video.interlaced", "error",
-                           f"interlaced video (field order {video.field_order}); the profile asks for progressive",
+                           _("interlaced video (field order {field_order}); the profile asks for progressive").format(field_order=video.field_order),
                            {"measured": video.field_order, "limit": "progressive"}))
     if profile.sdr_only and video.hdr:
         if video.bit_depth <= 8:
-            message = (f"HDR transfer tag '{video.color_transfer}' on {video.bit_depth}-bit video: players will show "
-                       f"wrong (washed-out) colours; re-tag it as bt709")
+            message = (_("HDR transfer tag '{color_transfer}' on {bit_depth}-bit video: players will show wrong (washed-out) colours; re-tag it as bt709").format(color_transfer=video.color_transfer, bit_depth=video.bit_depth))
         else:
-            message = (f"{video.bit_depth}-bit HDR video ({video.color_transfer}); the profile asks for SDR "
-                       f"(tone-map to bt709)")
+            message = (_("{bit_depth}-bit HDR video ({color_transfer}); the profile asks for SDR (tone-map to bt709)").format(bit_depth=video.bit_depth, color_transfer=video.color_transfer))
         out.append(Finding("video.hdr_tags", "error", message,
                            {"measured": video.color_transfer, "limit": "sdr", "bit_depth": video.bit_depth}))
     for stream in info.video:
         if stream.is_cover_art:
             out.append(Finding("video.cover_art", "info",
-                               f"stream #{stream.index} is a cover-art image ({stream.codec}, "
-                               f"{stream.width}x{stream.height}), not counted as the video",
+                               _("stream #{index} is a cover-art image ({codec}, {width}x{height}), not counted as the video").format(index=stream.index, codec=stream.codec, width=stream.width, height=stream.height),
                                {"stream": stream.index, "codec": stream.codec}))
     return out
 
@@ -277,48 +267,48 @@ def _audio_findings(info: MediaInfo, analysis: Analysis | None, profile: RulesPr
     out: list[Finding] = []
     if not info.audio:
         if profile.audio_required:
-            out.append(Finding("audio.present", "error", "no audio stream; the profile requires sound",
+            out.append(Finding("audio.present", "error", _("no audio stream; the profile requires sound"),
                                {"measured": 0, "limit": 1}))
         return out
     audio = info.audio[0]
     if len(info.audio) > 1:
         out.append(Finding("audio.streams", "warning",
-                           f"{len(info.audio)} audio streams: players play only the first, the others are ignored",
+                           _("{count} audio streams: players play only the first, the others are ignored").format(count=len(info.audio)),
                            {"measured": len(info.audio), "limit": 1}))
     if profile.audio_codec and audio.codec != profile.audio_codec:
-        out.append(Finding("audio.codec", "error", f"audio codec {audio.codec}; the profile asks for {profile.audio_codec}",
+        out.append(Finding("audio.codec", "error", _("audio codec {codec}; the profile asks for {audio_codec}").format(codec=audio.codec, audio_codec=profile.audio_codec),
                            {"measured": audio.codec, "limit": profile.audio_codec}))
     if profile.sample_rate and audio.sample_rate != profile.sample_rate:
         out.append(Finding("audio.sample_rate", "warning",
-                           f"{audio.sample_rate} Hz; the profile asks for {profile.sample_rate} Hz",
+                           _("{sample_rate} Hz; the profile asks for {sample_rate2} Hz").format(sample_rate=audio.sample_rate, sample_rate2=profile.sample_rate),
                            {"measured": audio.sample_rate, "limit": profile.sample_rate}))
     if profile.channels and audio.channels != profile.channels:
         names = {1: "mono", 2: "stereo", 6: "5.1"}
         out.append(Finding("audio.channels", "warning",
-                           f"{audio.channels} channel{'s' if audio.channels != 1 else ''} "
-                           f"({names.get(audio.channels, audio.layout or '?')}); the profile asks for "
-                           f"{profile.channels} ({names.get(profile.channels, '?')})",
+                           ngettext("{channels} channel ({layout}); the profile asks for {wanted} ({wanted_layout})",
+                                    "{channels} channels ({layout}); the profile asks for {wanted} ({wanted_layout})",
+                                    audio.channels).format(channels=audio.channels,
+                                                           layout=names.get(audio.channels, audio.layout or '?'),
+                                                           wanted=profile.channels,
+                                                           wanted_layout=names.get(profile.channels, '?')),
                            {"measured": audio.channels, "limit": profile.channels}))
     loud = profile.loudness
     if loud is not None and analysis is not None and analysis.audio_decoded:
         lufs = analysis.loudness_lufs
         if lufs is not None and abs(lufs - loud.target) > loud.tolerance + EPSILON:
-            side = "below" if lufs < loud.target else "above"
+            side = _("below") if lufs < loud.target else _("above")
             out.append(Finding("audio.loudness", "warning",
-                               f"{lufs:.1f} LUFS integrated is {abs(lufs - loud.target):.1f} LU {side} the "
-                               f"{loud.target:.1f} LUFS target (±{loud.tolerance:.1f} LU)",
+                               _("{lufs:.1f} LUFS integrated is {value:.1f} LU {side} the {target:.1f} LUFS target (±{tolerance:.1f} LU)").format(lufs=lufs, value=abs(lufs - loud.target), side=side, target=loud.target, tolerance=loud.tolerance),
                                {"measured": lufs, "limit": loud.target, "tolerance": loud.tolerance}))
         peak = analysis.true_peak_dbtp
         if peak is not None and peak > loud.true_peak_max + EPSILON:
             out.append(Finding("audio.true_peak", "warning",
-                               f"true peak {peak:+.1f} dBTP is over the {loud.true_peak_max:+.1f} dBTP limit "
-                               f"(it may clip after lossy encoding or in players)",
+                               _("true peak {peak:+.1f} dBTP is over the {true_peak_max:+.1f} dBTP limit (it may clip after lossy encoding or in players)").format(peak=peak, true_peak_max=loud.true_peak_max),
                                {"measured": peak, "limit": loud.true_peak_max}))
     lra = analysis.loudness_range_lu if analysis is not None and analysis.audio_decoded else None
     if lra is not None and profile.loudness_range_max is not None and lra > profile.loudness_range_max + EPSILON:
         out.append(Finding("audio.loudness_range", "warning",
-                           f"loudness range {lra:.1f} LU is over {profile.loudness_range_max:.1f} LU: quiet and loud "
-                           f"passages too far apart (raise the music bed between narration, or duck it less)",
+                           _("loudness range {lra:.1f} LU is over {loudness_range_max:.1f} LU: quiet and loud passages too far apart (raise the music bed between narration, or duck it less)").format(lra=lra, loudness_range_max=profile.loudness_range_max),
                            {"measured": lra, "limit": profile.loudness_range_max}))
     return out
 
@@ -337,8 +327,7 @@ def _at_end(interval: Interval, end: float | None, slack: float) -> bool:
 def _stretch(rule: str, kind: str, where: str, interval: Interval, limit: float) -> Finding:
     duration = interval.duration or 0.0
     return Finding(rule, "warning",
-                   f"{duration:.3f} s of {kind} at the {where} ({clock(interval.start)}–{clock(interval.end)}) "
-                   f"is over the {limit:.3f} s limit",
+                   _("{duration:.3f} s of {kind} at the {where} ({clock}–{clock2}) is over the {limit:.3f} s limit").format(duration=duration, kind=kind, where=where, clock=clock(interval.start), clock2=clock(interval.end), limit=limit),
                    {"measured": round(duration, 3), "limit": limit, "start": round(interval.start, 3),
                     "end": round(interval.end, 3)}, where=clock(interval.start))
 
@@ -374,10 +363,9 @@ def _content_findings(info: MediaInfo, analysis: Analysis, profile: RulesProfile
             if longest is not None:
                 count = sum(1 for i in analysis.freeze
                             if i.duration and i.duration > profile.max_freeze + EPSILON and not _covered(i, analysis.black, slack))
-                more = f" ({count} such stretches)" if count > 1 else ""
+                more = _(" ({count} such stretches)").format(count=count) if count > 1 else ""
                 out.append(Finding("content.freeze", "warning",
-                                   f"picture frozen for {longest.duration:.3f} s ({clock(longest.start)}–{clock(longest.end)})"
-                                   f"{more}; the limit is {profile.max_freeze:.3f} s (a stuck camera or a render bug?)",
+                                   _("picture frozen for {duration:.3f} s ({clock}–{clock2}){more}; the limit is {max_freeze:.3f} s (a stuck camera or a render bug?)").format(duration=longest.duration, clock=clock(longest.start), clock2=clock(longest.end), more=more, max_freeze=profile.max_freeze),
                                    {"measured": round(longest.duration, 3), "limit": profile.max_freeze,
                                     "start": round(longest.start, 3), "end": round(longest.end, 3), "count": count},
                                    where=clock(longest.start)))
@@ -414,21 +402,20 @@ def _delivery_findings(info: MediaInfo, profile: RulesProfile) -> list[Finding]:
         suffix = Path(info.path).suffix.lower().lstrip(".")
         if profile.container not in formats:
             out.append(Finding("delivery.container", "error",
-                               f"container {formats[0]}; the profile asks for {profile.container}",
+                               _("container {formats}; the profile asks for {container}").format(formats=formats[0], container=profile.container),
                                {"measured": info.format_name, "limit": profile.container}))
         elif suffix != profile.container:
             out.append(Finding("delivery.container", "warning",
-                               f"file name ends in .{suffix}; the profile asks for .{profile.container}",
+                               _("file name ends in .{suffix}; the profile asks for .{container}").format(suffix=suffix, container=profile.container),
                                {"measured": suffix, "limit": profile.container}))
     if profile.faststart and info.faststart is False:
         out.append(Finding("delivery.faststart", "warning",
-                           "the index (moov) comes after the media data: web players must download the whole "
-                           "file before playing (remux with -movflags +faststart)",
+                           _("the index (moov) comes after the media data: web players must download the whole file before playing (remux with -movflags +faststart)"),
                            {"measured": False, "limit": True}))
     if profile.max_file_size_mb is not None and info.size_bytes > profile.max_file_size_mb * 1_000_000:
         size_mb = info.size_bytes / 1_000_000
         out.append(Finding("delivery.file_size", "error",
-                           f"{size_mb:.1f} MB is over the {profile.max_file_size_mb:g} MB limit",
+                           _("{size_mb:.1f} MB is over the {max_file_size_mb:g} MB limit").format(size_mb=size_mb, max_file_size_mb=profile.max_file_size_mb),
                            {"measured": round(size_mb, 3), "limit": profile.max_file_size_mb,
                             "bytes": info.size_bytes}))
     return out

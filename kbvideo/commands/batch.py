@@ -15,22 +15,22 @@ from kbvideo.i18n import _
 @click.command("batch")
 @click.argument("storyboards", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
-              help="CSV or YAML roster: one row per village filling the template given as STORYBOARD.")
+              help=_("CSV or YAML roster: one row per village filling the template given as STORYBOARD."))
 @click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the videos, their key files and logs/.")
-@click.option("--draft", is_flag=True, help="Draft renders (480p, fastest settings, DRAFT mark).")
+              help=_("Folder for the videos, their key files and logs/."))
+@click.option("--draft", is_flag=True, help=_("Draft renders (480p, fastest settings, DRAFT mark)."))
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
-              help="Villages rendered at once on this machine (default: 2 on a 2-core machine, cores/2 above).")
+              help=_("Villages rendered at once on this machine (default: 2 on a 2-core machine, cores/2 above)."))
 @click.option("--scheduler", metavar="ADDRESS", default=None,
-              help="Render on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs kbvideo[distributed] and a shared filesystem).")
-@click.option("--force", is_flag=True, help="Render every village, even those whose output is up to date.")
+              help=_("Render on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs kbvideo[distributed] and a shared filesystem)."))
+@click.option("--force", is_flag=True, help=_("Render every village, even those whose output is up to date."))
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the report as JSON to this file ('-' for stdout).")
-@click.option("--rules", default=None, help="Rules profile name or YAML file (default: each storyboard's).")
+              help=_("Also write the report as JSON to this file ('-' for stdout)."))
+@click.option("--rules", default=None, help=_("Rules profile name or YAML file (default: each storyboard's)."))
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Project root (default: the folder above the storyboard holding storyboards/ and assets/).")
-@click.option("--allow-outside", is_flag=True, help="Allow asset paths outside the project folder.")
-@click.option("--quiet", "-q", is_flag=True, help="No live progress on stderr.")
+              help=_("Project root (default: the folder above the storyboard holding storyboards/ and assets/)."))
+@click.option("--allow-outside", is_flag=True, help=_("Allow asset paths outside the project folder."))
+@click.option("--quiet", "-q", is_flag=True, help=_("No live progress on stderr."))
 @click.pass_context
 def batch(ctx: click.Context, storyboards: tuple[Path, ...], roster: Path | None, outdir: Path, draft: bool,
           jobs: int | None, scheduler: str | None, force: bool, json_path: Path | None, rules: str | None,
@@ -52,8 +52,8 @@ def batch(ctx: click.Context, storyboards: tuple[Path, ...], roster: Path | None
 
     if roster is not None:
         if len(storyboards) != 1:
-            raise UsageError("with --roster, give exactly one template storyboard",
-                             "kbvideo batch TEMPLATE.yaml --roster ROSTER.csv -o OUTDIR")
+            raise UsageError(_("with --roster, give exactly one template storyboard"),
+                             _("kbvideo batch TEMPLATE.yaml --roster ROSTER.csv -o OUTDIR"))
         villages = villages_from_roster(storyboards[0], roster)
     else:
         villages = villages_from_storyboards(storyboards)
@@ -78,20 +78,22 @@ def batch(ctx: click.Context, storyboards: tuple[Path, ...], roster: Path | None
         ctx.exit(128 + exc.signum)
     for result in report.results:
         if result.status == "invalid":
-            click.echo(f"{result.source}: {result.village}: INVALID (skipped)", err=True)
+            click.echo(_("{source}: {village}: INVALID (skipped)").format(source=result.source, village=result.village), err=True)
             for problem in result.problems:
                 click.echo(problem.format(), err=True)
             if not result.problems and result.error:
                 click.echo(result.error, err=True)
         elif result.status == "failed":
-            click.echo(f"{result.source}: {result.village}: FAILED: {result.error}", err=True)
+            click.echo(_("{source}: {village}: FAILED: {error}").format(source=result.source, village=result.village, error=result.error), err=True)
             if result.log:
-                click.echo(f"  log: {result.log}", err=True)
+                click.echo(_("  log: {log}").format(log=result.log), err=True)
         elif result.verdict == "fail":
-            click.echo(f"{result.output}: check FAILED", err=True)
+            click.echo(_("{output}: check FAILED").format(output=result.output), err=True)
             for finding in result.findings:
                 if finding.get("severity") == "error":
-                    click.echo(f"  error: {finding['rule']}: {finding['message']}", err=True)
+                    where = f" ({finding['where']})" if finding.get("where") else ""
+                    click.echo(_("  error: {rule}: {message}").format(rule=finding['rule'], message=finding['message'])
+                               + where, err=True)
     click.echo(report.table(), err=str(json_path) == "-")  # stdout stays pure JSON with --json -
     if json_path is not None:
         text = json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
@@ -108,14 +110,13 @@ def batch(ctx: click.Context, storyboards: tuple[Path, ...], roster: Path | None
 
 
 @click.command("init")
-@click.option("--kampung", "name", required=True, help='The kampung\'s name, e.g. "Kampung KB Mekar Sari".')
+@click.option("--kampung", "name", required=True, help=_("The kampung's name, e.g. \"Kampung KB Mekar Sari\"."))
 @click.option("--from", "template", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Template storyboard to build on (default: storyboards/templates/standar.yaml, "
-                   "created from kbvideo's own if missing).")
+              help=_("Template storyboard to build on (default: storyboards/templates/standar.yaml, created from kbvideo's own if missing)."))
 @click.option("--dir", "project", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              help="Project folder (default: the current folder).")
-@click.option("--id", "slug", default=None, help="File name for the storyboard and asset folder (default: from the name).")
-@click.option("--force", is_flag=True, help="Overwrite an existing storyboard of that name.")
+              help=_("Project folder (default: the current folder)."))
+@click.option("--id", "slug", default=None, help=_("File name for the storyboard and asset folder (default: from the name)."))
+@click.option("--force", is_flag=True, help=_("Overwrite an existing storyboard of that name."))
 def init(name: str, template: Path | None, project: Path, slug: str | None, force: bool) -> None:
     """Start a new village: storyboards/<id>.yaml (building on a template) and assets/<id>/ with
     placeholder media, so it validates and renders at once. Replace the placeholders with real footage.
@@ -127,10 +128,10 @@ def init(name: str, template: Path | None, project: Path, slug: str | None, forc
     from kbvideo.batch.scaffold import init_village
 
     made = init_village(name, project, template=template, slug=slug, force=force)
-    click.echo(f"wrote {made.storyboard}")
-    click.echo(f"      {made.assets}/ ({len(made.placeholders)} placeholder files: replace them with the real media)")
-    click.echo(f"next:  kbvideo validate {made.storyboard}")
-    click.echo(f"       kbvideo render {made.storyboard} --draft")
+    click.echo(_("wrote {storyboard}").format(storyboard=made.storyboard))
+    click.echo(_("      {assets}/ ({count} placeholder files: replace them with the real media)").format(assets=made.assets, count=len(made.placeholders)))
+    click.echo(_("next:  kbvideo validate {storyboard}").format(storyboard=made.storyboard))
+    click.echo(_("       kbvideo render {storyboard} --draft").format(storyboard=made.storyboard))
 
 
 COMMANDS = [batch, init]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import dataclasses
 import json
 import os
 import sys
@@ -15,11 +16,13 @@ from pathlib import Path
 
 import click
 
+from kbvideo.commands.storyboard import verdict_word
 from kbvideo.check import FileReport, check_file, find_videos
 from kbvideo.errors import UsageError, excerpt, printable
 from kbvideo.i18n import _
 from kbvideo.rules.profile import load_profile
 from kbvideo.timecode import format_seconds
+from kbvideo.i18n import _, ngettext
 
 SEVERITY_MARK = {"error": "✗", "warning": "!", "info": "·"}
 CSV_FIELDS = ("path", "verdict", "duration", "size_bytes", "errors", "warnings", "rules", "reasons")
@@ -78,9 +81,11 @@ def _loudness_line(analysis) -> str | None:
 
 
 def _print_table(reports: list[FileReport]) -> None:
-    rows = [(printable(r.path), r.verdict.upper(), _duration(r.duration), _size(r.size_bytes)) for r in reports]
-    width = max([len("FILE"), *(len(row[0]) for row in rows)])
-    click.echo(f"{'FILE':<{width}}  {'VERDICT':<7}  {'DURATION':>9}  {'SIZE':>9}")
+    rows = [(printable(r.path), verdict_word(r.verdict).upper(), _duration(r.duration), _size(r.size_bytes))
+            for r in reports]
+    heads = (_("FILE"), _("VERDICT"), _("DURATION"), _("SIZE"))
+    width = max([len(heads[0]), *(len(row[0]) for row in rows)])
+    click.echo(f"{heads[0]:<{width}}  {heads[1]:<7}  {heads[2]:>9}  {heads[3]:>9}")
     for report, row in zip(reports, rows):
         click.echo(f"{row[0]:<{width}}  {row[1]:<7}  {row[2]:>9}  {row[3]:>9}")
         loud = _loudness_line(report.analysis)
@@ -156,26 +161,37 @@ def _write_csv(csv_path: Path, reports: list[FileReport]) -> None:
             hint=_("the table above has every result; write the report to another folder")) from None
 
 
+def _looks_like_a_draft(report: FileReport) -> bool:
+    return report.path.endswith(".draft.mp4") and any(f.rule == "video.resolution" for f in report.findings)
+
+
 @click.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--rules", "rules", metavar="NAME|PATH",
-              help="Rules profile: a built-in name or a YAML file (default: lomba-kampung-kb-2025).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
+              help=_("Rules profile: a built-in name or a YAML file (default: lomba-kampung-kb-2025)."))
+@click.option("--json", "as_json", is_flag=True, help=_("Print one JSON object instead of the table."))
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path),
-              metavar="REPORT.csv", help="Also write one row per file to this CSV file.")
-@click.option("--quick", is_flag=True, help="Header and audio only: no video decode (no black, freeze or truncation check of the picture).")
+              metavar="REPORT.csv", help=_("Also write one row per file to this CSV file."))
+@click.option("--quick", is_flag=True, help=_("Header and audio only: no video decode (no black, freeze or truncation check of the picture)."))
+@click.option("--draft", is_flag=True,
+              help=_("The files are drafts (kbvideo render --draft): judge their small frame size as a draft's, as render --draft does."))
 @click.pass_context
 def check(ctx: click.Context, paths: tuple[Path, ...], rules: str | None, as_json: bool, csv_path: Path | None,
-          quick: bool) -> None:
+          quick: bool, draft: bool) -> None:
     """Check video files (or folders of them) against the contest rules and delivery norms.
 
     Exit 0 when all pass (warnings allowed), 1 when any file fails, 2 on misuse.
     """
     profile = load_profile(rules)
+    if draft and profile.width and profile.height:
+        from kbvideo.render.engine import draft_size
+
+        width, height = draft_size(profile.width, profile.height)
+        profile = dataclasses.replace(profile, width=width, height=height)
     files = list(find_videos(paths))
     if not files:
-        raise UsageError("no video files found in " + ", ".join(str(p) for p in paths),
-                         hint="video files end in .mp4, .mov, .mkv, ...")
+        raise UsageError(_("no video files found in {paths}").format(paths=", ".join(str(p) for p in paths)),
+                         hint=_("video files end in .mp4, .mov, .mkv, ..."))
     if csv_path is not None:
         _csv_target(csv_path, files)
     progress = _Progress(len(files), enabled=sys.stderr.isatty() and (len(files) > 1 or not quick))
@@ -192,11 +208,16 @@ def check(ctx: click.Context, paths: tuple[Path, ...], rules: str | None, as_jso
                               ensure_ascii=False, indent=2))
     else:
         _print_table(reports)
+        if not draft and any(_looks_like_a_draft(r) for r in reports):
+            click.echo(_("hint: a file named .draft.mp4 is a draft (kbvideo render --draft): check it with --draft, "
+                         "as render --draft does"), err=True)
     if csv_path is not None:
         _write_csv(csv_path, reports)
     counts = {v: sum(r.verdict == v for r in reports) for v in ("pass", "warn", "fail")}
-    click.echo(f"{len(reports)} file{'s' if len(reports) != 1 else ''} checked against {profile.name}: "
-               f"{counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail", err=True)
+    click.echo(ngettext("{count} file checked against {rules}: {passed} pass, {warned} warn, {failed} fail",
+                        "{count} files checked against {rules}: {passed} pass, {warned} warn, {failed} fail",
+                        len(reports)).format(count=len(reports), rules=profile.name, passed=counts["pass"],
+                                             warned=counts["warn"], failed=counts["fail"]), err=True)
     ctx.exit(1 if counts["fail"] else 0)
 
 

@@ -12,9 +12,8 @@ from kbvideo.i18n import _
 @click.command("export")
 @click.argument("storyboard", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="FILE.otio (OpenTimelineIO), FILE.xml (Final Cut Pro 7 XML, for DaVinci Resolve and Premiere) "
-                   "or FILE.kdenlive.")
-@click.option("--rules", default=None, help="Rules profile name or YAML file (default: the storyboard's).")
+              help=_("FILE.otio (OpenTimelineIO), FILE.xml (Final Cut Pro 7 XML, for DaVinci Resolve and Premiere) or FILE.kdenlive."))
+@click.option("--rules", default=None, help=_("Rules profile name or YAML file (default: the storyboard's)."))
 def export(storyboard: Path, output: Path, rules: str | None) -> None:
     """Hand the planned timeline to an editor: every shot referencing its original file, the transitions,
     sound on its own tracks with its gain, and titles, lower thirds and captions as markers.

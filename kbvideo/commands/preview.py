@@ -12,11 +12,11 @@ from kbvideo.i18n import _
 @click.command("preview")
 @click.argument("storyboard", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the page (default: <project>/out, beside the draft).")
-@click.option("--sheet", is_flag=True, help="Also a contact sheet JPEG of the whole programme, small enough for chat.")
+              help=_("Folder for the page (default: <project>/out, beside the draft)."))
+@click.option("--sheet", is_flag=True, help=_("Also a contact sheet JPEG of the whole programme, small enough for chat."))
 @click.option("--video", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The render to show (default: <project>/out/<storyboard>.draft.mp4 when it exists).")
-@click.option("--rules", default=None, help="Rules profile name or YAML file (default: the storyboard's).")
+              help=_("The render to show (default: <project>/out/<storyboard>.draft.mp4 when it exists)."))
+@click.option("--rules", default=None, help=_("Rules profile name or YAML file (default: the storyboard's)."))
 def preview(storyboard: Path, out_dir: Path | None, sheet: bool, video: Path | None, rules: str | None) -> None:
     """Write a review page: the programme to scale, each scene's shots and captions, the rules' findings,
     and the draft video with scene chapters. It works offline: send it with the draft beside it.

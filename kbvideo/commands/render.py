@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from kbvideo.commands.storyboard import echo_findings, verdict_word
 from kbvideo.i18n import _
 from kbvideo.rules.findings import verdict
 from kbvideo.timecode import format_seconds
@@ -39,14 +40,16 @@ class ProgressPrinter:
                 elapsed = now - self.started
                 eta = "--:--" if done == 0 else _clock(elapsed / fraction - elapsed)
                 bar = "#" * int(fraction * 30)
-                self.stream.write(f"\r  rendering [{bar:<30}] {fraction:4.0%}  {done}/{total} frames  ETA {eta} ")
+                self.stream.write("\r  " + _("rendering [{bar}] {fraction:4.0%}  {done}/{total} frames  ETA {eta}").format(
+                    bar=f"{bar:<30}", fraction=fraction, done=done, total=total, eta=eta) + " ")
                 self.drawn = True
             else:
                 step = int(fraction * 10)
                 if step == self.last_step:
                     return
                 self.last_step = step
-                self.stream.write(f"rendering: {fraction:.0%} ({done}/{total} frames)\n")
+                self.stream.write(_("rendering: {fraction:.0%} ({done}/{total} frames)").format(
+                    fraction=fraction, done=done, total=total) + "\n")
             self.stream.flush()
 
     def close(self) -> None:
@@ -79,22 +82,21 @@ def _seconds_option(ctx, param, value):
 @click.command("render")
 @click.argument("storyboard", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Output MP4 (default: <project>/out/<storyboard>.mp4, .draft.mp4 with --draft).")
-@click.option("--draft", is_flag=True, help="854x480, fastest settings, DRAFT mark, same timing to the frame.")
-@click.option("--jobs", type=click.IntRange(1, 32), default=None, help="Segments rendered at once (default 2).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-@click.option("--rules", default=None, help="Rules profile name or YAML file (default: the storyboard's).")
-@click.option("--no-proxies", is_flag=True, help="Drafts decode the original sources instead of low-res proxies.")
-@click.option("--allow-outside", is_flag=True, help="Allow asset paths outside the project folder.")
+              help=_("Output MP4 (default: <project>/out/<storyboard>.mp4, .draft.mp4 with --draft)."))
+@click.option("--draft", is_flag=True, help=_("854x480, fastest settings, DRAFT mark, same timing to the frame."))
+@click.option("--jobs", type=click.IntRange(1, 32), default=None, help=_("Segments rendered at once (default 2)."))
+@click.option("--quiet", "-q", is_flag=True, help=_("No progress output."))
+@click.option("--rules", default=None, help=_("Rules profile name or YAML file (default: the storyboard's)."))
+@click.option("--no-proxies", is_flag=True, help=_("Drafts decode the original sources instead of low-res proxies."))
+@click.option("--allow-outside", is_flag=True, help=_("Allow asset paths outside the project folder."))
 @click.option("--allow-long", is_flag=True,
-              help="Render even a timeline far longer than the rules allow (by default render refuses anything "
-                   "over twice the profile's maximum, or the maximum + 5 minutes).")
+              help=_("Render even a timeline far longer than the rules allow (by default render refuses anything over twice the profile's maximum, or the maximum + 5 minutes)."))
 @click.option("--scene", "scenes", multiple=True, metavar="ID",
-              help="Render only this scene (with its transitions); repeat for more scenes.")
+              help=_("Render only this scene (with its transitions); repeat for more scenes."))
 @click.option("--from", "start", callback=_seconds_option, metavar="TIME",
-              help="Render the programme from this time (e.g. 1:05); a transition it falls in is drawn whole.")
-@click.option("--to", "end", callback=_seconds_option, metavar="TIME", help="... up to this time.")
-@click.option("--watch", is_flag=True, help="Render again each time the storyboard or one of its files changes.")
+              help=_("Render the programme from this time (e.g. 1:05); a transition it falls in is drawn whole."))
+@click.option("--to", "end", callback=_seconds_option, metavar="TIME", help=_("... up to this time."))
+@click.option("--watch", is_flag=True, help=_("Render again each time the storyboard or one of its files changes."))
 @click.pass_context
 def render(ctx: click.Context, storyboard: Path, output: Path | None, draft: bool, jobs: int | None, quiet: bool,
            rules: str | None, no_proxies: bool, allow_outside: bool, allow_long: bool, scenes: tuple[str, ...], start,
@@ -165,9 +167,8 @@ def _render_once(storyboard: Path, *, output, draft, jobs, quiet, rules, no_prox
         printer.close()
     findings = list(plan.findings) + list(result.findings)
     result_verdict = verdict(findings)
-    click.echo(f"wrote {result.path}")
-    click.echo(f"  duration {result.duration:.3f} s ({result.frames} frames), {result.timings.get('total', 0):.1f} s to render, "
-               f"{result.segments_encoded}/{len(result.segments)} segments encoded")
+    click.echo(_("wrote {path}").format(path=result.path))
+    click.echo(_("  duration {duration:.3f} s ({frames} frames), {seconds:.1f} s to render, {encoded}/{count} segments encoded").format(duration=result.duration, frames=result.frames, seconds=result.timings.get('total', 0), encoded=result.segments_encoded, count=len(result.segments)))
     if part is not None:
         fps = plan.timeline.fps
         for piece in part.pieces:
@@ -175,11 +176,26 @@ def _render_once(storyboard: Path, *, output, draft, jobs, quiet, rules, no_prox
                 label=part.label, start=format_seconds(Fraction(piece.start) / fps, 2),
                 end=format_seconds(Fraction(piece.end) / fps, 2), first=piece.start, last=piece.end - 1,
                 timecode=partial.smpte_timecode(piece.start, fps)))
-    for finding in findings:
-        if finding.severity in ("error", "warning"):
-            click.echo(f"  {finding.severity}: {finding.rule}: {finding.message}", err=True)
-    click.echo(f"  rules {plan.profile.name}: {result_verdict}")
+    for warning in plan.warnings:
+        click.echo(warning.format(), err=True)
+    echo_findings(_once(findings), err=True, severities=("error", "warning"))
+    click.echo(_("  rules {name}: {result_verdict}").format(name=plan.profile.name, result_verdict=verdict_word(result_verdict)))
     return result_verdict, plan
+
+
+def _once(findings: list) -> list:
+    """Each finding once: the output's check repeats rules the plan already reported (e.g. duration.min)."""
+    seen: set = set()
+    planned_rules = set()
+    out = []
+    for finding in findings:
+        key = (finding.rule, finding.where, finding.message)
+        if key in seen or (finding.where is None and (finding.rule, finding.severity) in planned_rules):
+            continue
+        seen.add(key)
+        planned_rules.add((finding.rule, finding.severity))
+        out.append(finding)
+    return out
 
 
 COMMANDS = [render]

@@ -12,9 +12,9 @@ from kbvideo.i18n import _
 @click.command("sources")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--every", type=click.FloatRange(0.1, 3600), default=2.0, show_default=True,
-              help="Seconds between pictures on a clip's sheet.")
+              help=_("Seconds between pictures on a clip's sheet."))
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the sheets (default: <project>/out/sources).")
+              help=_("Folder for the sheets (default: <project>/out/sources)."))
 def sources(paths: tuple[Path, ...], every: float, out_dir: Path | None) -> None:
     """For each clip, a contact sheet with the time of every picture, and what the file holds
     (size, rotation, frame rate, sound): choose a storyboard's `in:` and `out:` from it.

@@ -21,23 +21,33 @@ from kbvideo.timeline.io import to_dict
 SEVERITY_MARK = {"error": "✗", "warning": "!", "info": "·"}
 
 rules_option = click.option("--rules", "rules", metavar="NAME|PATH",
-                            help="Rules profile: a built-in name or a YAML file (default: the storyboard's, "
-                                 "else lomba-kampung-kb-2025).")
+                            help=_("Rules profile: a built-in name or a YAML file (default: the storyboard's, else lomba-kampung-kb-2025)."))
 root_option = click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path),
-                           help="Project folder that asset paths must stay inside (default: the folder holding "
-                                "storyboards/ and assets/).")
+                           help=_("Project folder that asset paths must stay inside (default: the folder holding storyboards/ and assets/)."))
 outside_option = click.option("--allow-outside", is_flag=True,
-                              help="Allow asset paths outside the project folder (absolute paths, symlinks).")
+                              help=_("Allow asset paths outside the project folder (absolute paths, symlinks)."))
 
 
-def echo_findings(findings: list[Finding], err: bool = False) -> None:
+def echo_findings(findings: list[Finding], err: bool = False, severities=("error", "warning", "info")) -> None:
     for finding in findings:
+        if finding.severity not in severities:
+            continue
         where = f" ({printable(finding.where, MESSAGE_CHARS)})" if finding.where else ""
         message = printable(finding.message, MESSAGE_CHARS)
-        click.echo(f"  {SEVERITY_MARK[finding.severity]} {finding.severity}: {finding.rule}: {message}{where}", err=err)
+        click.echo(f"  {SEVERITY_MARK[finding.severity]} {severity_word(finding.severity)}: {finding.rule}: "
+                   f"{message}{where}", err=err)
         hint = finding.values.get("hint") if isinstance(finding.values, dict) else None
         if hint:
-            click.echo(f"      hint: {printable(str(hint), MESSAGE_CHARS)}", err=err)
+            click.echo("      " + _("hint: {hint}").format(hint=printable(str(hint), MESSAGE_CHARS)), err=err)
+
+
+def verdict_word(verdict: str) -> str:
+    """pass / warn / fail, in the chosen language (JSON keeps the English codes)."""
+    return {"pass": _("pass"), "warn": _("warn"), "fail": _("fail")}.get(verdict, verdict)
+
+
+def severity_word(severity: str) -> str:
+    return {"error": _("error"), "warning": _("warning"), "info": _("info")}.get(severity, severity)
 
 
 def _scene_rows(plan: Plan) -> list[list[str]]:
@@ -83,15 +93,16 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 
 def _header(plan: Plan) -> str:
     k = plan.board.kampung
-    place = ", ".join(p for p in (k.kelurahan, k.kecamatan, k.kota or k.kabupaten, k.provinsi) if p)
+    place = ", ".join(p for p in (k.desa or k.kelurahan, k.kecamatan, k.kota or k.kabupaten, k.provinsi) if p)
     t = plan.timeline
     return (f"{k.name} — {place} ({k.category}{', ' + str(k.year) if k.year else ''})\n"
-            f"{t.width}x{t.height} @ {format_fps(t.fps)} fps · rules: {plan.profile.name}")
+            + _("{width}x{height} @ {fps} fps · rules: {rules}").format(width=t.width, height=t.height,
+                                                                         fps=format_fps(t.fps), rules=plan.profile.name))
 
 
 @click.command("plan")
 @click.argument("storyboard", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the resolved timeline as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=_("Print the resolved timeline as JSON."))
 @rules_option
 @root_option
 @outside_option
@@ -113,11 +124,12 @@ def plan_command(storyboard: Path, as_json: bool, rules: str | None, root: Path 
         click.echo(warning.format(), err=True)
     click.echo(_header(plan))
     click.echo()
-    headers = ["#", "scene", "topic", "start", "end", "length", "shots", "captions", "max cps", "narration"]
+    headers = ["#", _("scene"), _("topic"), _("start"), _("end"), _("length"), _("shots"), _("captions"), _("max cps"),
+               _("narration")]
     click.echo(_table(headers, _scene_rows(plan)))
     click.echo()
     t = plan.timeline
-    click.echo(f"total {length_verdict(t.duration, t.fps, plan.profile.duration_max)}  ({t.duration} frames)")
+    click.echo(_("total {length_verdict}  ({duration} frames)").format(length_verdict=length_verdict(t.duration, t.fps, plan.profile.duration_max), duration=t.duration))
     voices = sorted({a.voice for a in t.audio if a.voice})
     if voices:
         click.echo(_("SCRATCH: narration spoken by the scratch voice ({voices}) until it is recorded").format(
@@ -141,7 +153,7 @@ def _validate_one(path: Path, rules, root, allow_outside) -> dict:
 
 @click.command("validate")
 @click.argument("storyboards", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every storyboard's result.")
+@click.option("--json", "as_json", is_flag=True, help=_("Print one JSON object with every storyboard's result."))
 @rules_option
 @root_option
 @outside_option
@@ -181,7 +193,7 @@ def validate_command(ctx: click.Context, storyboards: tuple[Path, ...], as_json:
         ctx.exit(code)
     for r in results:
         if r["status"] == "invalid":
-            click.echo(f"{printable(r['path'], 200)}: INVALID", err=True)
+            click.echo(_("{path}: INVALID").format(path=printable(r['path'], 200)), err=True)
             for problem in r["problems"]:
                 click.echo(problem.format(), err=True)
             if "error" in r:
@@ -189,9 +201,10 @@ def validate_command(ctx: click.Context, storyboards: tuple[Path, ...], as_json:
             continue
         plan: Plan = r["plan"]
         t = plan.timeline
-        verdict = "FAIL" if r["status"] == "fail" else "ok"
-        click.echo(f"{printable(r['path'], 200)}: {verdict} — {length_verdict(t.duration, t.fps, plan.profile.duration_max)}"
-                   f" · rules {plan.profile.name}")
+        verdict = _("FAIL") if r["status"] == "fail" else _("ok")
+        click.echo(_("{path}: {verdict} — {length_verdict} · rules {name}").format(
+            path=printable(r['path'], 200), verdict=verdict,
+            length_verdict=length_verdict(t.duration, t.fps, plan.profile.duration_max), name=plan.profile.name))
         for problem in r["problems"]:
             click.echo(problem.format(), err=True)
         echo_findings(r["findings"])

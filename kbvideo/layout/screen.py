@@ -166,7 +166,7 @@ def caption_layout(text: str, width: int, height: int, max_chars: int = CAPTION_
     lines = caption_lines(text, max_chars, max_lines)
     block = layout_block(lines, font, "center")
     if block.width > safe.width - 2 * pad_x:
-        raise TextFitError(f"a caption line is wider than the picture: {text!r}", "shorten it")
+        raise TextFitError(_("a caption line is wider than the picture: {text!r}").format(text=text), _("shorten it"))
     w, h = _even_up(block.width + 2 * pad_x), _even_up(block.height + 2 * pad_y)
     box = Box(_even_down((width - w) / 2), safe.bottom - h, w, h)
     return TextLayout("caption", "caption", box, (Panel("plate", 0, 0, w, h),),
@@ -224,7 +224,7 @@ def text_layout(item: TextItem, width: int, height: int, max_chars: int = CAPTIO
         return title_layout(item.text, width, height)
     if item.kind == "lower_third":
         return lower_third_layout(item.text, item.subtext, width, height)
-    raise TextFitError(f"unknown text kind {item.kind!r}", "use caption, title or lower_third")
+    raise TextFitError(_("unknown text kind {kind!r}").format(kind=item.kind), _("use caption, title or lower_third"))
 
 
 # ------------------------------------------------------------------------------- collisions

@@ -21,6 +21,7 @@ from typing import Iterable
 from PIL import Image, ImageDraw, ImageFont
 
 from kbvideo.errors import KbError
+from kbvideo.i18n import _
 
 REGULAR = "DejaVuSans.ttf"
 BOLD = "DejaVuSans-Bold.ttf"
@@ -83,7 +84,7 @@ def _parse_cmap(data: bytes) -> set[int]:
         if tag == b"cmap":
             cmap_offset = offset
     if cmap_offset is None:
-        raise KbError("the shipped font has no cmap table")
+        raise KbError(_("the shipped font has no cmap table"))
     count = struct.unpack_from(">H", data, cmap_offset + 2)[0]
     codes: set[int] = set()
     for i in range(count):
@@ -168,8 +169,8 @@ def wrap_lines(text: str, font: ImageFont.FreeTypeFont, max_width: int, max_line
     lines = [line for group in wrapped for line in group]
     if len(lines) > max_lines:
         raise TextFitError(
-            f"text needs {len(lines)} lines, at most {max_lines} fit: {text!r}",
-            "shorten the text, or split it into two items",
+            _("text needs {count} lines, at most {max_lines} fit: {text!r}").format(count=len(lines), max_lines=max_lines, text=text),
+            _("shorten the text, or split it into two items"),
         )
     return lines
 
@@ -181,8 +182,8 @@ def _wrap_paragraph(paragraph: str, font: ImageFont.FreeTypeFont, max_width: int
     for word in words:
         if text_width(word.group(), font) > max_width:
             raise TextFitError(
-                f"the word {word.group()!r} is wider than a line ({max_width} px)",
-                "shorten it or put a space in it",
+                _("the word {group!r} is wider than a line ({max_width} px)").format(group=word.group(), max_width=max_width),
+                _("shorten it or put a space in it"),
             )
 
     def span(i: int, j: int) -> str:  # words i..j-1 as written, inner spaces kept
@@ -334,9 +335,8 @@ def caption_lines(text: str, max_chars: int = CAPTION_MAX_CHARS, max_lines: int 
         split = suggest_split(" ".join(paragraphs))
         longest = max(len(line) for line in lines)
         raise CaptionLinesError(
-            f"caption needs {len(lines)} lines (longest {longest} characters); at most {max_lines} lines of "
-            f"{max_chars} characters fit",
-            f"split it into two captions: \"{split[0]}\" and \"{split[1]}\"" if split else "shorten it",
+            _("caption needs {count} lines (longest {longest} characters); at most {max_lines} lines of {max_chars} characters fit").format(count=len(lines), longest=longest, max_lines=max_lines, max_chars=max_chars),
+            _("split it into two captions: \"{first}\" and \"{second}\"").format(first=split[0], second=split[1]) if split else _("shorten it"),
             split,
         )
     return lines

@@ -10,6 +10,7 @@ import os
 import shutil
 
 from kbvideo.errors import KbError
+from kbvideo.i18n import _
 
 
 @functools.lru_cache(maxsize=None)
@@ -18,10 +19,10 @@ def ffmpeg_exe() -> str:
     if configured:
         found = shutil.which(configured) or (configured if os.path.isfile(configured) else None)
         if not found:
-            raise KbError(f"KBVIDEO_FFMPEG={configured} is not an executable", "unset it to use the bundled ffmpeg")
+            raise KbError(_("KBVIDEO_FFMPEG={configured} is not an executable").format(configured=configured), _("unset it to use the bundled ffmpeg"))
         return found
     try:
         import imageio_ffmpeg
     except ImportError as exc:  # pragma: no cover - it is a dependency
-        raise KbError("imageio-ffmpeg is not installed", "pip install imageio-ffmpeg, or set KBVIDEO_FFMPEG") from exc
+        raise KbError(_("imageio-ffmpeg is not installed"), _("pip install imageio-ffmpeg, or set KBVIDEO_FFMPEG")) from exc
     return imageio_ffmpeg.get_ffmpeg_exe()

@@ -7,9 +7,10 @@ from __future__ import annotations
 import math
 
 from kbvideo.errors import MediaError
+from kbvideo.i18n import N_, _
 
-HINT_COPY_AGAIN = ("the file did not finish copying or recording; copy it again from the phone or camera, "
-                   "or re-export it")
+HINT_COPY_AGAIN = N_("the file did not finish copying or recording; copy it again from the phone or camera, "
+                     "or re-export it")
 MOV_TOP_LEVEL = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid", b"moof", b"mfra",
                  b"styp", b"sidx", b"meta", b"pdin", b"prft", b"emsg"}
 
@@ -46,12 +47,11 @@ def check_mov_boxes(name: str, boxes: list[tuple[bytes, int, int]], file_size: i
     last_kind, last_offset, last_size = boxes[-1]
     cut = last_offset + last_size > file_size
     if b"moov" not in kinds and b"moof" not in kinds:
-        why = "the file stops before its end" if cut else "the recording or render did not finish"
-        raise MediaError(name, f"MP4/MOV index (moov box) is missing: {why}", HINT_COPY_AGAIN)
+        why = _("the file stops before its end") if cut else _("the recording or render did not finish")
+        raise MediaError(name, _("MP4/MOV index (moov box) is missing: {why}").format(why=why), _(HINT_COPY_AGAIN))
     if cut:
         claimed = last_offset + last_size
-        raise MediaError(name, f"file is truncated: it is {megabytes(file_size)} but its '{last_kind.decode('latin-1')}' box "
-                               f"claims {megabytes(claimed)}", HINT_COPY_AGAIN, reason="truncated")
+        raise MediaError(name, _("file is truncated: it is {megabytes} but its '{decode}' box claims {megabytes2}").format(megabytes=megabytes(file_size), decode=last_kind.decode('latin-1'), megabytes2=megabytes(claimed)), _(HINT_COPY_AGAIN), reason="truncated")
     if b"mdat" not in kinds:
         return True
     return kinds.index(b"moov") < kinds.index(b"mdat") if b"moov" in kinds else True
@@ -113,6 +113,6 @@ def open_readable(name: str):
     try:
         return open(name, "rb")
     except PermissionError:
-        raise MediaError(name, "cannot be read (permission denied)", "fix the file's permissions") from None
+        raise MediaError(name, _("cannot be read (permission denied)"), _("fix the file's permissions")) from None
     except OSError as exc:
-        raise MediaError(name, f"cannot be read ({exc.strerror or exc})") from None
+        raise MediaError(name, _("cannot be read ({value})").format(value=exc.strerror or exc)) from None

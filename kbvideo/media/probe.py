@@ -34,6 +34,7 @@ from kbvideo.media.mp4 import (
     mov_rotations,
     open_readable,
 )
+from kbvideo.i18n import _
 
 if TYPE_CHECKING:  # the cache stores MediaInfo, so it imports this module, not the other way round
     from kbvideo.media.cache import ProbeCache
@@ -187,8 +188,8 @@ def probe(path: str | os.PathLike) -> MediaInfo:
         head = handle.read(32)
     suffix = Path(name).suffix.lower()
     if suffix in UNSUPPORTED_IMAGE_SUFFIXES:
-        raise MediaError(name, f"{suffix[1:].upper()} images are not supported",
-                         "export the photo as JPEG (most phones: Settings → Camera → Formats → Most Compatible)")
+        raise MediaError(name, _("{upper} images are not supported").format(upper=suffix[1:].upper()),
+                         _("export the photo as JPEG (most phones: Settings → Camera → Formats → Most Compatible)"))
     if suffix in IMAGE_SUFFIXES or _looks_like_image(head):
         return _probe_still(name, absolute, st)
     return _probe_av(name, absolute, st, head)
@@ -198,17 +199,17 @@ def _stat_media(name: str) -> os.stat_result:
     try:
         st = os.stat(name)
     except FileNotFoundError:
-        raise MediaError(name, "file not found", "check the spelling and that the path is relative to the storyboard's folder") from None
+        raise MediaError(name, _("file not found"), _("check the spelling and that the path is relative to the storyboard's folder")) from None
     except PermissionError:
-        raise MediaError(name, "cannot be read (permission denied)", "fix the file's permissions") from None
+        raise MediaError(name, _("cannot be read (permission denied)"), _("fix the file's permissions")) from None
     except OSError as exc:
-        raise MediaError(name, f"cannot be read ({exc.strerror or exc})") from None
+        raise MediaError(name, _("cannot be read ({value})").format(value=exc.strerror or exc)) from None
     if stat.S_ISDIR(st.st_mode):
-        raise MediaError(name, "is a folder, not a media file", "name a file inside it")
+        raise MediaError(name, _("is a folder, not a media file"), _("name a file inside it"))
     if not stat.S_ISREG(st.st_mode):
-        raise MediaError(name, "is not a regular file")
+        raise MediaError(name, _("is not a regular file"))
     if st.st_size == 0:
-        raise MediaError(name, "file is empty (0 bytes)", HINT_COPY_AGAIN)
+        raise MediaError(name, _("file is empty (0 bytes)"), _(HINT_COPY_AGAIN))
     return st
 
 
@@ -237,12 +238,12 @@ def _probe_still(name: str, absolute: str, st: os.stat_result) -> MediaInfo:
                 img.draft(img.mode, (max(1, width // 8), max(1, height // 8)))  # decode at 1/8: fast, still catches truncation
             img.load()
     except Image.DecompressionBombError as exc:
-        raise MediaError(name, f"image is too large to open safely ({exc})",
-                         "resize it to at most a few thousand pixels on its long side") from None
+        raise MediaError(name, _("image is too large to open safely ({exc})").format(exc=exc),
+                         _("resize it to at most a few thousand pixels on its long side")) from None
     except UnidentifiedImageError:
-        raise MediaError(name, "is not an image Pillow can read", "save it again as JPEG or PNG") from None
+        raise MediaError(name, _("is not an image Pillow can read"), _("save it again as JPEG or PNG")) from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise MediaError(name, f"image is damaged or truncated ({exc})", HINT_COPY_AGAIN, reason="truncated") from None
+        raise MediaError(name, _("image is damaged or truncated ({exc})").format(exc=exc), _(HINT_COPY_AGAIN), reason="truncated") from None
     if orientation not in range(1, 9):
         orientation = None
     if orientation in (5, 6, 7, 8):
@@ -276,11 +277,11 @@ def _open_error(name: str, exc) -> MediaError:
     import av
 
     if isinstance(exc, av.error.InvalidDataError):
-        return MediaError(name, "is not a media file ffmpeg can read (no audio or video found)",
-                          "check that it is really a video, photo or sound file; renaming a file does not convert it")
+        return MediaError(name, _("is not a media file ffmpeg can read (no audio or video found)"),
+                          _("check that it is really a video, photo or sound file; renaming a file does not convert it"))
     if isinstance(exc, av.error.PermissionError):
-        return MediaError(name, "cannot be read (permission denied)", "fix the file's permissions")
-    return MediaError(name, f"cannot be opened: {getattr(exc, 'strerror', None) or exc}")
+        return MediaError(name, _("cannot be read (permission denied)"), _("fix the file's permissions"))
+    return MediaError(name, _("cannot be opened: {value}").format(value=getattr(exc, 'strerror', None) or exc))
 
 
 class _StreamScan:
@@ -331,8 +332,7 @@ def _scan_index(name: str, streams, file_size: int, main_index: int) -> dict[int
         stamps = [entry.timestamp for entry in entries]
         reach = max(entry.pos + entry.size for entry in entries)
         if reach > file_size:
-            raise MediaError(name, f"file is truncated: it is {megabytes(file_size)} but its index places data up to "
-                                   f"{megabytes(reach)}", HINT_COPY_AGAIN, reason="truncated")
+            raise MediaError(name, _("file is truncated: it is {megabytes} but its index places data up to {megabytes2}").format(megabytes=megabytes(file_size), megabytes2=megabytes(reach)), _(HINT_COPY_AGAIN), reason="truncated")
         scan.packets = len(stamps)
         scan.first_tick = min(stamps)
         step = stamps[-1] - stamps[-2] if len(stamps) > 1 else 0
@@ -373,7 +373,7 @@ def _scan_packets(name: str, container, streams, main, want_rotation: bool = Tru
                 if rotation is None:
                     rotation = _rotation_from_frames(main, packet)
     except av.error.FFmpegError as exc:
-        raise MediaError(name, f"file is damaged: reading it failed ({exc})", HINT_COPY_AGAIN) from None
+        raise MediaError(name, _("file is damaged: reading it failed ({exc})").format(exc=exc), _(HINT_COPY_AGAIN)) from None
     if main is not None and rotation is None:
         rotation = _rotation_from_frames(main, None)  # frames held back by the decoder's delay
     return scans, rotation if want_rotation else None
@@ -409,10 +409,10 @@ def _describe(name, absolute, st, container, faststart, rotations: dict[int, flo
     audio_streams = list(container.streams.audio)
     streams = [*video_streams, *audio_streams]
     if not streams:
-        raise MediaError(name, "contains no audio or video stream", "use a video, photo or sound file")
+        raise MediaError(name, _("contains no audio or video stream"), _("use a video, photo or sound file"))
     for stream in streams:
         if stream.codec_context is None:  # ffmpeg found a stream but no decoder for it: damaged or exotic
-            raise MediaError(name, f"stream #{stream.index} cannot be decoded (damaged, or a codec ffmpeg does not know)",
+            raise MediaError(name, _("stream #{index} cannot be decoded (damaged, or a codec ffmpeg does not know)").format(index=stream.index),
                              HINT_COPY_AGAIN)
     cover = {s.index for s in video_streams if int(s.disposition) & ATTACHED_PIC}
     main = next((s for s in video_streams if s.index not in cover), None)
@@ -564,19 +564,17 @@ def _check_complete(name, duration, video, audio, scans) -> None:
         scan = scans[stream.index]
         claimed = stream.duration
         if scan.end is None:
-            raise MediaError(name, f"file is truncated: stream #{stream.index} has no data", HINT_COPY_AGAIN, reason="truncated")
+            raise MediaError(name, _("file is truncated: stream #{index} has no data").format(index=stream.index), _(HINT_COPY_AGAIN), reason="truncated")
         if not claimed:
             continue
         reached = float(scan.end - (scan.first if scan.first is not None and scan.first > 0 else 0))
         if reached < claimed - max(0.5, 0.02 * claimed):
-            what = "video" if stream in video else "audio"
-            raise MediaError(name, f"file is truncated: its header says {claimed:.1f} s but the {what} stops at "
-                                   f"{reached:.1f} s", HINT_COPY_AGAIN, reason="truncated")
+            what = _("video") if stream in video else _("audio")
+            raise MediaError(name, _("file is truncated: its header says {claimed:.1f} s but the {what} stops at {reached:.1f} s").format(claimed=claimed, what=what, reached=reached), _(HINT_COPY_AGAIN), reason="truncated")
     reached_any = [float(scans[s.index].end) for s in (*video, *audio)
                    if not getattr(s, "is_cover_art", False) and scans[s.index].end is not None]
     if duration and reached_any and max(reached_any) < duration - max(0.5, 0.02 * duration):
-        raise MediaError(name, f"file is truncated: its header says {duration:.1f} s but the data stops at "
-                               f"{max(reached_any):.1f} s", HINT_COPY_AGAIN, reason="truncated")
+        raise MediaError(name, _("file is truncated: its header says {duration:.1f} s but the data stops at {max:.1f} s").format(duration=duration, max=max(reached_any)), _(HINT_COPY_AGAIN), reason="truncated")
 
 
 # --- probe_all ------------------------------------------------------------------------------------
@@ -602,7 +600,7 @@ def probe_all(paths, cache: ProbeCache | None = None, *, errors: dict | None = N
                 except (AssertionError, MemoryError):  # our own bugs and exhaustion are not the file's fault
                     raise
                 except Exception as exc:  # noqa: BLE001 - a hostile file must give a message, not a traceback
-                    by_file[absolute] = MediaError(key, f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})",
+                    by_file[absolute] = MediaError(key, _("cannot be read ({kind}: {exc})").format(kind=type(exc).__name__, exc=str(exc)[:200]),
                                                    HINT_COPY_AGAIN)
                 else:
                     if cache is not None:

@@ -13,13 +13,14 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from kbvideo.errors import UsageError
+from kbvideo.i18n import _
 
 BACKENDS = ("ffmpeg",)
 
 
 def get_backend(name: str = "ffmpeg") -> Callable[..., Any]:
     if name not in BACKENDS:
-        raise UsageError(f"unknown render backend '{name}'", hint="known: " + ", ".join(BACKENDS))
+        raise UsageError(_("unknown render backend '{name}'").format(name=name), hint="known: " + ", ".join(BACKENDS))
     from kbvideo.render.engine import render_timeline
 
     return render_timeline

@@ -25,6 +25,7 @@ from typing import Callable
 
 from kbvideo.render import ffmpeg
 from kbvideo.timeline.model import AudioItem, Timeline
+from kbvideo.i18n import _
 
 RATE = 48000
 CUT_FADE = 0.010  # seconds, at every plain cut: no clicks
@@ -157,27 +158,27 @@ def render_audio(timeline: Timeline, out_path: Path, work_dir: Path, *, facts: C
     wav = work_dir / "mix.wav"
     stderr = ffmpeg.run([*args, "-filter_complex", graph + ";[mix]asplit=2[w][m];[m]ebur128=peak=true[n]",
                          "-map", "[w]", "-c:a", "pcm_f32le", "-f", "wav", str(wav), "-map", "[n]", "-f", "null", "-"],
-                        what="mixing the sound", cancel=cancel, children=children)
+                        what=_("mixing the sound"), cancel=cancel, children=children)
     measured = parse_log(stderr)
     gain, limit = loudness_gain(measured.loudness_lufs, measured.true_peak_dbtp, target, true_peak)
     source, chain = wav, ([f"volume={gain:.3f}dB"] if gain else [])
     if limit is not None:
         # A limiter that works hard also lowers the loudness: measure what it gives and correct the gain.
         limited = work_dir / "limited.wav"
-        for _ in range(LIMIT_ROUNDS):
+        for _round in range(LIMIT_ROUNDS):
             limiter = (f"volume={gain:.3f}dB,alimiter=limit={10 ** (limit / 20):.5f}:attack=2:release=80:"
                        f"level=false:latency=true")
             result = parse_log(ffmpeg.run(
                 ["-i", str(wav), "-filter_complex", f"[0:a]{limiter},asplit=2[w][m];[m]ebur128=peak=true[n]",
                  "-map", "[w]", "-c:a", "pcm_f32le", "-f", "wav", str(limited), "-map", "[n]", "-f", "null", "-"],
-                what="limiting peaks", cancel=cancel, children=children))
+                what=_("limiting peaks"), cancel=cancel, children=children))
             if result.loudness_lufs is None or abs(target - result.loudness_lufs) <= 0.3:
                 break
             gain += target - result.loudness_lufs
         source, chain = limited, []
     chain.append(f"aresample={RATE},atrim=end_sample={total},apad=whole_len={total}")
     ffmpeg.run(["-i", str(source), "-af", ",".join(chain), "-c:a", "aac", "-b:a", bitrate, "-ar", str(RATE),
-                "-ac", "2", "-f", "mp4", str(out_path)], what="normalising loudness", cancel=cancel, children=children)
+                "-ac", "2", "-f", "mp4", str(out_path)], what=_("normalising loudness"), cancel=cancel, children=children)
     wav.unlink(missing_ok=True)
     (work_dir / "limited.wav").unlink(missing_ok=True)
     return {"samples": total, "measured_lufs": measured.loudness_lufs, "measured_true_peak": measured.true_peak_dbtp,

@@ -54,6 +54,7 @@ from kbvideo.rules.findings import Finding
 from kbvideo.rules.narration import scratch_findings, scratch_items
 from kbvideo.timecode import format_seconds
 from kbvideo.timeline.model import Timeline
+from kbvideo.i18n import _
 
 TEMP_PREFIX = ".kbvideo-render-"
 DRAFT_HEIGHT = 480
@@ -254,12 +255,12 @@ class _Render:
     def preflight(self) -> None:
         t = self.timeline
         if self.out_path.suffix.lower() != ".mp4":
-            raise UsageError(f"output must be an .mp4 file: {self.out_path}", "use -o NAME.mp4")
+            raise UsageError(_("output must be an .mp4 file: {out_path}").format(out_path=self.out_path), _("use -o NAME.mp4"))
         if t.width % 2 or t.height % 2:
-            raise UsageError(f"output size {t.width}x{t.height} has an odd side; H.264 4:2:0 needs even sizes",
-                             "use an even width and height in the storyboard's output")
+            raise UsageError(_("output size {width}x{height} has an odd side; H.264 4:2:0 needs even sizes").format(width=t.width, height=t.height),
+                             _("use an even width and height in the storyboard's output"))
         if t.duration <= 0:
-            raise UsageError("the timeline is empty: nothing to render")
+            raise UsageError(_("the timeline is empty: nothing to render"))
         limit = max_render_seconds(self.profile)
         if not self.allow_long and t.duration_seconds > limit:
             length = (_("{hours:.1f} hours").format(hours=t.duration_seconds / 3600) if t.duration_seconds >= 3600
@@ -279,7 +280,7 @@ class _Render:
         self.source_findings = self._upscale_findings()
         for path, facts in self.facts.items():
             if any(s.source == path and s.kind == "clip" for s in t.shots) and facts.kind != "video":
-                raise MediaError(path, f"is {facts.kind}, not a video", "use it as a still or as sound")
+                raise MediaError(path, _("is {kind}, not a video").format(kind=facts.kind), _("use it as a still or as sound"))
 
     def _check_texts(self) -> None:
         """Every text must be drawable by the shipped fonts and fit its lines: caught before any rendering."""
@@ -402,7 +403,7 @@ class _Render:
             chain = (TONEMAP + "," if facts.hdr else "") + f"scale={pw}:{ph}:flags=bicubic,setsar=1,format=yuv420p"
             ffmpeg.run(["-i", path, "-map", "0:v:0", "-vf", chain, "-fps_mode", "passthrough", "-an",
                         "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", "-g", "10", "-bf", "0",
-                        "-f", "mp4", str(tmp)], what=f"making a proxy of {path}", cancel=self.cancel, children=self.children,
+                        "-f", "mp4", str(tmp)], what=_("making a proxy of {path}").format(path=path), cancel=self.cancel, children=self.children,
                        cache_dir=str(self.cache_dir))
             self._store(tmp, final)
         return ClipSource(str(final), (pw, ph), False, absolute_times=True)
@@ -481,13 +482,13 @@ class _Render:
         args = graph.build(segment, assets)
         tmp = self.temp / f"seg-{segment.name}.mp4"
         ffmpeg.run([*args, "-an", *self.encoder.video_args(t.fps, segment.frames), "-frames:v", str(segment.frames),
-                    "-f", "mp4", str(tmp)], what=f"rendering {segment.name}",
+                    "-f", "mp4", str(tmp)], what=_("rendering {name}").format(name=segment.name),
                    on_frame=lambda n: self.report(segment.name, n), cancel=self.cancel, children=self.children,
                    cache_dir=str(self.cache_dir))
         frames = _count_frames(tmp)[0]
         if frames != segment.frames:
-            raise RenderError(f"segment {segment.name} has {frames} frames, {segment.frames} were planned",
-                              "this is a kbvideo bug: please report it with the storyboard")
+            raise RenderError(_("segment {name} has {frames} frames, {frames2} were planned").format(name=segment.name, frames=frames, frames2=segment.frames),
+                              _("this is a kbvideo bug: please report it with the storyboard"))
         self._store(tmp, target)
 
     def _segment_fades(self, segment: Segment) -> list[int]:
@@ -637,12 +638,12 @@ class _Render:
             planned = self.part.frames
         ffmpeg.run(["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio_target),
                     "-map", "0:v:0", *sound, *meta, "-movflags", "+faststart",
-                    "-f", "mp4", str(joined)], what="joining the segments", cancel=self.cancel, children=self.children,
+                    "-f", "mp4", str(joined)], what=_("joining the segments"), cancel=self.cancel, children=self.children,
                    cache_dir=str(self.cache_dir))
         frames, vsec, asec = _count_frames(joined)
         if frames != planned:
-            raise RenderError(f"the joined video has {frames} frames, {planned} were planned",
-                              "this is a kbvideo bug: please report it with the storyboard")
+            raise RenderError(_("the joined video has {frames} frames, {duration} were planned").format(
+                frames=frames, duration=planned), _("this is a kbvideo bug: please report it with the storyboard"))
         self.timings["join"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -651,7 +652,7 @@ class _Render:
         poster_time = Fraction(self.poster_frame()) / t.fps
         poster_tmp = self.temp / "poster.jpg"
         ffmpeg.run(["-ss", ffmpeg.seconds(poster_time), "-i", str(joined), "-frames:v", "1", "-q:v", "3",
-                    "-f", "image2", str(poster_tmp)], what="extracting the poster", cancel=self.cancel, children=self.children)
+                    "-f", "image2", str(poster_tmp)], what=_("extracting the poster"), cancel=self.cancel, children=self.children)
         staged["poster"] = (poster_tmp, finals["poster"])
         findings: list[Finding] = list(self.source_findings)
         for kind, writer in (("srt", write_srt), ("vtt", write_vtt)):
@@ -744,7 +745,7 @@ class _Render:
         out: list[Finding] = []
         t = self.timeline
         if abs(vsec - asec) > float(1 / t.fps) + 0.025:  # AAC framing adds up to ~21 ms
-            out.append(Finding("render.av_sync", "error", f"audio lasts {asec:.3f} s, video {vsec:.3f} s",
+            out.append(Finding("render.av_sync", "error", _("audio lasts {asec:.3f} s, video {vsec:.3f} s").format(asec=asec, vsec=vsec),
                                {"audio": asec, "video": vsec}))
         out += scratch_findings(t, self.profile, final=not self.draft)  # never delivered by mistake
         if self.part is not None:
@@ -753,7 +754,7 @@ class _Render:
         if not self.run_check or self.profile is None or self.part is not None:
             return out
         if self.draft:
-            out.append(Finding("render.draft", "info", f"draft at {t.width}x{t.height}: frame size not checked"))
+            out.append(Finding("render.draft", "info", _("draft at {width}x{height}: frame size not checked").format(width=t.width, height=t.height)))
         report = check_file(self.out_path, profile_for_output(self.profile, self.source_timeline, self.draft),
                             quick=self.draft)
         return out + list(report.findings)

@@ -20,6 +20,7 @@ from kbvideo import proc as processes
 from kbvideo.errors import RenderError
 from kbvideo.i18n import _
 from kbvideo.media import ffmpeg_bin
+from kbvideo.i18n import _
 
 _LIVE_LOCK = threading.Lock()
 
@@ -139,8 +140,8 @@ def _hint(stderr: str, code: int = 1, cache_dir: str | None = None) -> str:
                      "(damaged cache files are rebuilt) or delete that folder").format(folder=cache_dir)
         return _("a source file is damaged or not media: re-export it from the phone or camera")
     if "no such file" in low:
-        return "a file was moved or deleted while rendering"
-    return "run with --debug to see the full command; this may be a kbvideo bug, please report it"
+        return _("a file was moved or deleted while rendering")
+    return _("run with --debug to see the full command; this may be a kbvideo bug, please report it")
 
 
 def kill_all() -> None:
@@ -162,7 +163,7 @@ def run(args: Iterable[str], *, what: str, on_frame: Callable[[int], None] | Non
         cmd += ["-progress", "pipe:1"]
     cmd += list(args)
     if cancel is not None and cancel.is_set():
-        raise RenderError(f"{what}: cancelled")
+        raise RenderError(_("{what}: cancelled").format(what=what))
     proc = processes.popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     groups = [_ALL] + ([children] if children is not None else [])
     with _LIVE_LOCK:
@@ -198,7 +199,7 @@ def run(args: Iterable[str], *, what: str, on_frame: Callable[[int], None] | Non
     stderr = "\n".join(tail)
     if code != 0:
         if cancel is not None and cancel.is_set():
-            raise RenderError(f"{what}: cancelled")
+            raise RenderError(_("{what}: cancelled").format(what=what))
         how = (_("killed by signal {number}").format(number=-code) if code < 0
                else _("exit code {code}").format(code=code))
         raise RenderError(_("ffmpeg failed while {what} ({how})").format(what=what, how=how),

@@ -55,6 +55,7 @@ from kbvideo.layout.text import (  # noqa: F401
     wrap_lines,
 )
 from kbvideo.timeline.model import TextItem, Timeline
+from kbvideo.i18n import _
 
 STYLE_VERSION = 3  # bump when the look changes: overlay file names (cache keys) include it
 
@@ -153,7 +154,7 @@ def render_draft_mark(width: int, height: int, out_dir: Path) -> OverlayImage:
 
 def _check_frame(width: int, height: int) -> None:
     if width <= 0 or height <= 0 or width % 2 or height % 2:
-        raise KbError(f"frame size {width}x{height} must be positive even numbers (yuv420p)")
+        raise KbError(_("frame size {width}x{height} must be positive even numbers (yuv420p)").format(width=width, height=height))
 
 
 def _check_glyphs(item: TextItem) -> None:
@@ -161,8 +162,8 @@ def _check_glyphs(item: TextItem) -> None:
     missing = missing_glyphs(item.text, bold) | (missing_glyphs(item.subtext) if item.subtext else set())
     if missing:
         raise MissingGlyphError(
-            f"{item.text!r}: the font (DejaVu Sans) cannot draw {describe_chars(missing)}",
-            "remove or replace these characters (emoji and CJK are not in the shipped font)",
+            _("{text!r}: the font (DejaVu Sans) cannot draw {describe_chars}").format(text=item.text, describe_chars=describe_chars(missing)),
+            _("remove or replace these characters (emoji and CJK are not in the shipped font)"),
         )
 
 
@@ -214,7 +215,7 @@ def check_texts(timeline: Timeline, sizes: Iterable[tuple[int, int]] | None = No
                 _check_glyphs(item)
                 text_layout(item, width, height, max_chars, max_lines)
             except TextFitError as exc:
-                message = f"scene '{item.scene}': {item.kind}: {exc.message}"
+                message = _("scene '{scene}': {kind}: {message}").format(scene=item.scene, kind=item.kind, message=exc.message)
                 problems.setdefault((item.where, message), _problem(item.where, message, exc.hint, exc.code))
     for shot in timeline.shots:
         if shot.kind not in ("card", "chart"):
@@ -223,6 +224,6 @@ def check_texts(timeline: Timeline, sizes: Iterable[tuple[int, int]] | None = No
             try:
                 painters.check_motion_shot(shot, width, height)
             except TextFitError as exc:
-                message = f"scene '{shot.scene}': {shot.kind}: {exc.message}"
+                message = _("scene '{scene}': {kind}: {message}").format(scene=shot.scene, kind=shot.kind, message=exc.message)
                 problems.setdefault((shot.where, message), _problem(shot.where, message, exc.hint, exc.code))
     return list(problems.values())

@@ -22,6 +22,7 @@ from kbvideo.errors import KbError, RenderError
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
 from kbvideo.render.painters import make_painter
 from kbvideo.timeline.model import Shot
+from kbvideo.i18n import _
 
 
 
@@ -56,17 +57,17 @@ def render_motion_shot(shot: Shot, width: int, height: int, fps: Fraction, out_p
     ffmpeg_writer.FFMPEG_BINARY = ffmpeg_exe()  # the same ffmpeg as the rest of kbvideo ($KBVIDEO_FFMPEG)
 
     if width % 2 or height % 2 or width <= 0 or height <= 0:
-        raise KbError(f"frame size {width}x{height} must be positive even numbers (yuv420p)")
+        raise KbError(_("frame size {width}x{height} must be positive even numbers (yuv420p)").format(width=width, height=height))
     frames = int(shot.duration)
     if frames <= 0:
-        raise KbError(f"a {shot.kind} shot needs at least one frame (got {frames})")
+        raise KbError(_("a {kind} shot needs at least one frame (got {frames})").format(kind=shot.kind, frames=frames))
     fps = Fraction(fps)
     painter = make_painter(shot, width, height, fps)
     rate = float(fps)
 
     def frame_function(t: float) -> np.ndarray:
         if cancel is not None and cancel.is_set():
-            raise RenderError(f"drawing the {shot.kind} shot of scene '{shot.scene}': cancelled")
+            raise RenderError(_("drawing the {kind} shot of scene '{scene}': cancelled").format(kind=shot.kind, scene=shot.scene))
         return painter.frame(min(frames - 1, int(round(t * rate))))
 
     out_path = Path(out_path)
@@ -81,8 +82,8 @@ def render_motion_shot(shot: Shot, width: int, height: int, fps: Fraction, out_p
             clip.write_videofile(str(tmp), fps=rate, codec="libx264", preset=preset, audio=False,
                                  ffmpeg_params=params, logger=None)
         except (OSError, IOError) as exc:
-            raise RenderError(f"encoding the {shot.kind} shot of scene '{shot.scene}' failed",
-                              "see ffmpeg's words above", stderr=str(exc)) from exc
+            raise RenderError(_("encoding the {kind} shot of scene '{scene}' failed").format(kind=shot.kind, scene=shot.scene),
+                              _("see ffmpeg's words above"), stderr=str(exc)) from exc
         finally:
             clip.close()
         _verify(tmp, frames, width, height, shot)
@@ -102,6 +103,5 @@ def _verify(path: Path, frames: int, width: int, height: int, shot: Shot) -> Non
         count = stream.frames or sum(1 for _ in container.decode(stream))
         got = (count, stream.codec_context.width, stream.codec_context.height, stream.codec_context.pix_fmt)
     if got != (frames, width, height, "yuv420p"):
-        raise RenderError(f"the {shot.kind} shot of scene '{shot.scene}' came out as {got[0]} frames "
-                          f"{got[1]}x{got[2]} {got[3]}, expected {frames} frames {width}x{height} yuv420p",
-                          "this is a bug in kbvideo's motion graphics; please report it")
+        raise RenderError(_("the {kind} shot of scene '{scene}' came out as {got} frames {got2}x{got3} {got4}, expected {frames} frames {width}x{height} yuv420p").format(kind=shot.kind, scene=shot.scene, got=got[0], got2=got[1], got3=got[2], got4=got[3], frames=frames, width=width, height=height),
+                          _("this is a bug in kbvideo's motion graphics; please report it"))

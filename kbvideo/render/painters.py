@@ -34,6 +34,7 @@ from kbvideo.render.graphics import (
     wrap_lines,
 )
 from kbvideo.timeline.model import Chart, Shot
+from kbvideo.i18n import _
 
 DARK_TEXT = (17, 24, 20)
 LIGHT_TEXT = (255, 255, 255)
@@ -99,7 +100,7 @@ def _rgb(color: str) -> tuple[int, int, int]:
     try:
         return ImageColor.getrgb(color)[:3]
     except (ValueError, AttributeError):
-        raise TextFitError(f"colour {color!r} is not a colour", "write it as #rrggbb") from None
+        raise TextFitError(_("colour {color!r} is not a colour").format(color=color), _("write it as #rrggbb")) from None
 
 
 def _luminance(rgb: tuple[int, int, int]) -> float:
@@ -155,7 +156,7 @@ def fit_text(text: str, bold: bool, size: float, smallest: float, max_width: int
         except TextFitError as exc:
             last_error = exc
         current *= 0.92
-    raise TextFitError(f"{text!r} does not fit: {last_error.message}", last_error.hint)
+    raise TextFitError(_("{text!r} does not fit: {message}").format(text=text, message=last_error.message), last_error.hint)
 
 
 def shared_font(texts: list[str], bold: bool, size: float, smallest: float, max_width: float, height: int):
@@ -174,8 +175,8 @@ def _label_tiles(labels: tuple[str, ...], size: float, smallest: float, max_widt
                  align: str) -> list[Tile]:
     font = shared_font(list(labels), False, size, smallest, max_width, height)
     if font is None:
-        raise TextFitError(f"the chart labels do not fit in {round(max_width)} px each: {list(labels)!r}",
-                           "shorten the labels or show fewer items in one chart")
+        raise TextFitError(_("the chart labels do not fit in {max_width} px each: {list!r}").format(max_width=round(max_width), list=list(labels)),
+                           _("shorten the labels or show fewer items in one chart"))
     return [Tile.of(layout_block([label], font, align)) for label in labels]
 
 
@@ -184,8 +185,8 @@ def _check_glyphs(texts: list[tuple[str, bool]]) -> None:
     for text, bold in texts:
         missing |= missing_glyphs(text, bold)
     if missing:
-        raise MissingGlyphError(f"the font (DejaVu Sans) cannot draw {describe_chars(missing)}",
-                           "remove or replace these characters (emoji and CJK are not in the shipped font)")
+        raise MissingGlyphError(_("the font (DejaVu Sans) cannot draw {describe_chars}").format(describe_chars=describe_chars(missing)),
+                           _("remove or replace these characters (emoji and CJK are not in the shipped font)"))
 
 
 class Painter:
@@ -287,9 +288,9 @@ class ChartPainter(Painter):
         super().__init__(shot, width, height, fps)
         chart = shot.chart
         if chart is None or not chart.values:
-            raise TextFitError("a chart needs data (labels and values)", "add data: {label: value, ...}")
+            raise TextFitError(_("a chart needs data (labels and values)"), _("add data: {label: value, ...}"))
         if len(chart.labels) != len(chart.values):
-            raise TextFitError("a chart needs as many labels as values")
+            raise TextFitError(_("a chart needs as many labels as values"))
         self.chart: Chart = chart
         _check_glyphs([(chart.title or "", True), (chart.unit or "", False), (chart.unit or "", True)]
                       + [(label, False) for label in chart.labels])
@@ -322,7 +323,7 @@ class BarsPainter(ChartPainter):
         area_h = bottom - self.area_top
         self.row_h = min(self.s(130), area_h // n)
         if self.row_h < self.s(24):
-            raise TextFitError(f"{n} bars do not fit on the picture", "show fewer items in one chart")
+            raise TextFitError(_("{n} bars do not fit on the picture").format(n=n), _("show fewer items in one chart"))
         size = min(40, 0.42 * self.row_h * 1080 / self.height)
         self.labels = _label_tiles(self.chart.labels, size, min(size, 18), (right - left) * 0.3, height, "right")
         self.value_font = load_font(self.s(size), bold=True)
@@ -330,7 +331,7 @@ class BarsPainter(ChartPainter):
         self.bar_x = left + max(t.mask.width for t in self.labels) + self.s(28)
         self.bar_span = right - self.bar_x - widest - self.s(24)
         if self.bar_span < self.s(120):
-            raise TextFitError("chart labels and values leave no room for the bars", "shorten the labels")
+            raise TextFitError(_("chart labels and values leave no room for the bars"), _("shorten the labels"))
         self.bar_h = max(2, round(self.row_h * 0.62))
         self.rows_y = self.area_top + (area_h - self.row_h * n) // 2
         self.stagger = 0.18
@@ -375,7 +376,7 @@ class CountdownPainter(ChartPainter):
         plot_w = self.panel_x - left - self.s(40)
         slot = plot_w / n
         if slot < self.s(40):
-            raise TextFitError(f"{n} columns do not fit on the picture", "show fewer periods in one chart")
+            raise TextFitError(_("{n} columns do not fit on the picture").format(n=n), _("show fewer periods in one chart"))
         self.col_w = max(2, round(min(self.s(170), slot * 0.62)))
         self.slots = [round(left + slot * i + (slot - self.col_w) / 2) for i in range(n)]
         self.labels = _label_tiles(self.chart.labels, 36, 14, slot * 0.95, height, "center")
@@ -479,9 +480,9 @@ def make_painter(shot: Shot, width: int, height: int, fps: Fraction) -> Painter:
     if shot.kind == "chart":
         style = shot.chart.style if shot.chart else "bars"
         if style not in CHART_PAINTERS:
-            raise TextFitError(f"chart style {style!r} is unknown", "use bars or countdown")
+            raise TextFitError(_("chart style {style!r} is unknown").format(style=style), _("use bars or countdown"))
         return CHART_PAINTERS[style](shot, width, height, fps)
-    raise KbError(f"shot kind {shot.kind!r} is not a motion graphic (card or chart)")
+    raise KbError(_("shot kind {kind!r} is not a motion graphic (card or chart)").format(kind=shot.kind))
 
 
 def check_motion_shot(shot: Shot, width: int, height: int, fps: Fraction = Fraction(30)) -> None:

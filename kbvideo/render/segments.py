@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Callable
 
 from kbvideo.timeline.model import Shot, TextItem, Timeline, Transition
+from kbvideo.i18n import _
 
 KEY_VERSION = 3  # bump when the way a segment is drawn changes
 
@@ -87,10 +88,10 @@ def plan_segments(timeline: Timeline) -> list[Segment]:
     cursor = 0
     for segment in out:
         if segment.start != cursor:
-            raise ValueError(f"segments do not tile the timeline at frame {cursor} ({segment.name})")
+            raise ValueError(_("segments do not tile the timeline at frame {cursor} ({name})").format(cursor=cursor, name=segment.name))
         cursor = segment.end
     if cursor != timeline.duration:
-        raise ValueError(f"segments end at frame {cursor}, timeline at {timeline.duration}")
+        raise ValueError(_("segments end at frame {cursor}, timeline at {duration}").format(cursor=cursor, duration=timeline.duration))
     return out
 
 

@@ -9,6 +9,7 @@ from fractions import Fraction
 
 from kbvideo.errors import MediaError
 from kbvideo.media.probe import probe_all
+from kbvideo.i18n import _
 
 
 
@@ -46,7 +47,7 @@ def source_facts(paths, media: dict | None = None) -> dict[str, SourceFacts]:
     missing = [p for p in paths if not (media and p in media)]
     for path in paths:
         if not os.path.exists(path):
-            raise MediaError(path, "file not found", "check the path in the storyboard")
+            raise MediaError(path, _("file not found"), _("check the path in the storyboard"))
     probed = probe_all(missing) if missing else {}
     for path in paths:
         info = (media or {}).get(path) or probed[path]

@@ -62,10 +62,10 @@ def open_picture(path: str, fit_within: tuple[int, int] | None = None):
             img.load()
             return img
     except Image.DecompressionBombError as exc:
-        raise MediaError(path, f"picture is too large to decode safely ({exc})",
-                         "scale it down below about 90 megapixels") from exc
+        raise MediaError(path, _("picture is too large to decode safely ({exc})").format(exc=exc),
+                         _("scale it down below about 90 megapixels")) from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise MediaError(path, f"cannot read picture: {exc}", "re-export it as JPEG or PNG") from exc
+        raise MediaError(path, _("cannot read picture: {exc}").format(exc=exc), _("re-export it as JPEG or PNG")) from exc
 
 
 def _wide_grey_to_rgba(img):

@@ -63,7 +63,7 @@ def _ffmpeg_png(args: list[str], path: str) -> Image.Image | None:
                            "-f", "image2pipe", "-c:v", "png", "-"], capture_output=True)
     if proc.returncode != 0 and not proc.stdout:
         raise MediaError(path, _("cannot take a picture from it: {reason}").format(
-            reason=proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or "ffmpeg failed"))
+            reason=proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or _("ffmpeg failed")))
     if not proc.stdout:
         return None
     return Image.open(io.BytesIO(proc.stdout)).convert("RGB")

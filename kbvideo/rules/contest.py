@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from kbvideo.i18n import _, ngettext
 from kbvideo.layout.screen import resolve_collisions
 from kbvideo.layout.text import CaptionLinesError
 from kbvideo.layout.text import caption_lines as _layout_caption_lines
@@ -37,14 +38,14 @@ def length_verdict(frames: int, fps: Fraction, limit_seconds: float | None) -> s
     limit = Fraction(limit_seconds).limit_denominator(1000)
     if seconds > limit:
         over = seconds - limit
-        return f"{format_seconds(seconds)} — {_amount(over, fps)} OVER the {format_seconds(limit, 0)} limit"
-    return f"{format_seconds(seconds)} of {format_seconds(limit, 0)} — {_amount(limit - seconds, fps)} left"
+        return _("{length} — {amount} OVER the {limit} limit").format(length=format_seconds(seconds), amount=_amount(over, fps), limit=format_seconds(limit, 0))
+    return _("{length} of {limit} — {amount} left").format(length=format_seconds(seconds), limit=format_seconds(limit, 0), amount=_amount(limit - seconds, fps))
 
 
 def _amount(seconds: Fraction, fps: Fraction) -> str:
     frames = round(seconds * fps)
     if frames < fps:
-        return f"{float(seconds):.3f} s ({frames} frame{'s' if frames != 1 else ''})"
+        return ngettext("{seconds:.3f} s ({frames} frame)", "{seconds:.3f} s ({frames} frames)", frames).format(seconds=float(seconds), frames=frames)
     return f"{float(seconds):.1f} s"
 
 
@@ -57,30 +58,29 @@ def check_timeline(timeline: Timeline, profile: RulesProfile) -> list[Finding]:
                                 {"measured": round(seconds, 3), "limit": profile.duration_max}))
     if profile.duration_min is not None and seconds < profile.duration_min:
         findings.append(Finding("duration.min", profile.duration_min_severity,
-                                f"{format_seconds(seconds)} is under the {format_seconds(profile.duration_min, 0)} the profile "
-                                f"expects: use more of the time", {"measured": round(seconds, 3), "limit": profile.duration_min}))
+                                _("{length} is under the {minimum} the profile expects: use more of the time").format(length=format_seconds(seconds), minimum=format_seconds(profile.duration_min, 0)), {"measured": round(seconds, 3), "limit": profile.duration_min}))
     if profile.width and profile.height and (timeline.width, timeline.height) != (profile.width, profile.height):
         findings.append(Finding("video.resolution", "error",
-                                f"planned {timeline.width}x{timeline.height}, the profile asks for {profile.width}x{profile.height}",
+                                _("planned {width}x{height}, the profile asks for {width2}x{height2}").format(width=timeline.width, height=timeline.height, width2=profile.width, height2=profile.height),
                                 {"measured": f"{timeline.width}x{timeline.height}", "limit": f"{profile.width}x{profile.height}"}))
     if profile.fps and fps not in profile.fps:
         allowed = ", ".join(format_fps(f) for f in profile.fps)
-        findings.append(Finding("video.fps", "error", f"planned {format_fps(fps)} fps; the profile allows {allowed}",
+        findings.append(Finding("video.fps", "error", _("planned {format_fps} fps; the profile allows {allowed}").format(format_fps=format_fps(fps), allowed=allowed),
                                 {"measured": format_fps(fps), "limit": allowed}))
     topics = {scene.topic for scene in timeline.scenes}
     for topic in profile.topics_required:
         if topic not in topics:
-            findings.append(Finding("topics.required", "error", f"no scene shows '{topic}', which the contest requires",
+            findings.append(Finding("topics.required", "error", _("no scene shows '{topic}', which the contest requires").format(topic=topic),
                                     {"topic": topic}))
     for topic in profile.topics_recommended:
         if topic not in topics:
-            findings.append(Finding("topics.recommended", "info", f"no scene with topic '{topic}'", {"topic": topic}))
+            findings.append(Finding("topics.recommended", "info", _("no scene with topic '{topic}'").format(topic=topic), {"topic": topic}))
     if profile.family_functions_all:
         shown = {f for scene in timeline.scenes for f in scene.functions}
         missing = [f for f in FAMILY_FUNCTIONS if f not in shown]
         if missing:
             findings.append(Finding("family_functions", profile.family_functions_all,
-                                    f"{len(missing)} of the eight family functions not shown: {', '.join(missing)}",
+                                    _("{count} of the eight family functions not shown: {names}").format(count=len(missing), names=', '.join(missing)),
                                     {"missing": missing}))
     findings += _caption_findings(timeline, profile)
     findings += _text_findings(timeline, profile)
@@ -98,23 +98,22 @@ def _caption_findings(timeline: Timeline, profile: RulesProfile) -> list[Finding
         cps = caption_cps(item, fps)
         if cps > profile.caption_max_cps:
             out.append(Finding("captions.reading_speed", "warning",
-                               f"caption reads at {cps:.1f} characters/s (limit {profile.caption_max_cps:g}): "
-                               f"shorten it or give it more time", {"measured": round(cps, 1), "limit": profile.caption_max_cps,
+                               _("caption reads at {cps:.1f} characters/s (limit {caption_max_cps:g}): shorten it or give it more time").format(cps=cps, caption_max_cps=profile.caption_max_cps), {"measured": round(cps, 1), "limit": profile.caption_max_cps,
                                                                      "text": item.text}, where))
         if seconds < profile.caption_min_duration:
             out.append(Finding("captions.min_duration", "warning",
-                               f"caption is on screen {seconds:.2f} s (at least {profile.caption_min_duration:.2f} s)",
+                               _("caption is on screen {seconds:.2f} s (at least {caption_min_duration:.2f} s)").format(seconds=seconds, caption_min_duration=profile.caption_min_duration),
                                {"measured": round(seconds, 3), "limit": profile.caption_min_duration}, where))
         if seconds > profile.caption_max_duration:
             out.append(Finding("captions.max_duration", "warning",
-                               f"caption stays {seconds:.1f} s (at most {profile.caption_max_duration:g} s): split it",
+                               _("caption stays {seconds:.1f} s (at most {caption_max_duration:g} s): split it").format(seconds=seconds, caption_max_duration=profile.caption_max_duration),
                                {"measured": round(seconds, 3), "limit": profile.caption_max_duration}, where))
     for before, after in zip(captions, captions[1:]):
         gap = after.start - before.end
         if gap < profile.caption_min_gap_frames:
-            what = "overlaps the next one" if gap < 0 else f"is {gap} frame(s) before the next one"
+            what = _("overlaps the next one") if gap < 0 else _("is {gap} frame(s) before the next one").format(gap=gap)
             out.append(Finding("captions.gap", "warning",
-                               f"caption {what} (at least {profile.caption_min_gap_frames} frames apart)",
+                               _("caption {what} (at least {caption_min_gap_frames} frames apart)").format(what=what, caption_min_gap_frames=profile.caption_min_gap_frames),
                                {"measured": gap, "limit": profile.caption_min_gap_frames}, before.where))
     return out
 

@@ -143,7 +143,7 @@ def _severity(value: Any) -> str | None:
     if value in (None, False, "off"):
         return None
     if value not in ("error", "warning", "info"):
-        raise ValueError("must be error, warning, info or null")
+        raise ValueError(_("must be error, warning, info or null"))
     return str(value)
 
 
@@ -237,13 +237,13 @@ def read_profile_text(name_or_path: str) -> tuple[str, str]:
     if path.suffix.lower() in (".yaml", ".yml") or exists:
         try:
             if not path.is_file():
-                raise UsageError(f"rules file not found: {excerpt(name_or_path, 200)}",
-                                 hint="give a built-in profile name or a YAML file")
+                raise UsageError(_("rules file not found: {name_or_path}").format(name_or_path=excerpt(name_or_path, 200)),
+                                 hint=_("give a built-in profile name or a YAML file"))
         except (OSError, ValueError):
             pass  # read_text below names the reason
-        return read_text(path, str(path), "rules file"), str(path)
+        return read_text(path, str(path), _("rules file")), str(path)
     known = ", ".join(builtin_profiles())
-    raise UsageError(f"unknown rules profile '{excerpt(name_or_path)}'", hint=f"built-in profiles: {known}; or give a .yaml file")
+    raise UsageError(_("unknown rules profile '{name_or_path}'").format(name_or_path=excerpt(name_or_path)), hint=_("built-in profiles: {known}; or give a .yaml file").format(known=known))
 
 
 def load_profile(name_or_path: str | None = None) -> RulesProfile:
@@ -253,7 +253,7 @@ def load_profile(name_or_path: str | None = None) -> RulesProfile:
     root = load_yaml_text(text, label)
     problems: list[Problem] = []
     if root.kind != "map":
-        raise SpecError(root.problem(label, "a rules profile must be a mapping"))
+        raise SpecError(root.problem(label, _("a rules profile must be a mapping")))
     kwargs: dict[str, Any] = {}
     for key, (key_node, value_node) in root.value.items():
         if key in ("name", "title"):
@@ -261,14 +261,14 @@ def load_profile(name_or_path: str | None = None) -> RulesProfile:
             continue
         table = _FIELDS.get(key)
         if table is None:
-            problems.append(key_node.problem(label, f"unknown section '{excerpt(key)}'", hint="sections: name, title, " + ", ".join(_FIELDS)))
+            problems.append(key_node.problem(label, _("unknown section '{key}'").format(key=excerpt(key)), hint="sections: name, title, " + ", ".join(_FIELDS)))
             continue
         if value_node.kind != "map":
-            problems.append(value_node.problem(label, f"'{key}' must be a mapping"))
+            problems.append(value_node.problem(label, _("'{key}' must be a mapping").format(key=key)))
             continue
         for sub, (sub_key_node, sub_value_node) in value_node.value.items():
             if sub not in table:
-                problems.append(sub_key_node.problem(label, f"unknown key '{excerpt(key)}.{excerpt(sub)}'", hint="known: " + ", ".join(table)))
+                problems.append(sub_key_node.problem(label, _("unknown key '{key}.{sub}'").format(key=excerpt(key), sub=excerpt(sub)), hint="known: " + ", ".join(table)))
                 continue
             attr, convert = table[sub]
             try:

@@ -16,6 +16,7 @@ from kbvideo.speech.model import Speech
 from kbvideo.speech.segments import speech_segments
 from kbvideo.speech.voice import DEFAULT_RATE, scratch_speech
 from kbvideo.storyboard.model import Storyboard
+from kbvideo.i18n import _
 
 
 def narration_speech(board: Storyboard, seconds_of: Callable[[str], float | None], cache_folder: Path) -> dict[str, Speech]:
@@ -37,7 +38,7 @@ def narration_speech(board: Storyboard, seconds_of: Callable[[str], float | None
                 continue  # no sound: reported by the resolver
             segments = speech_segments(str(spec.file), cache_folder / "segments")
         except KbError as exc:  # pointed at the narration's line
-            problems.append(spec.loc.problem(f"scene '{scene.id}': {exc.message}", exc.hint))
+            problems.append(spec.loc.problem(_("scene '{id}': {message}").format(id=scene.id, message=exc.message), exc.hint))
             continue
         words = align_words(spec.text, segments, seconds)
         out[scene.id] = Speech(str(spec.file), seconds, spec.text, None, words,

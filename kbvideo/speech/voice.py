@@ -144,7 +144,7 @@ def _speak_in_child(text: str, rate: int, wav_path: Path) -> list[tuple[int, int
         {"text": text, "rate": int(rate), "wav": str(wav_path)}), capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         lines = proc.stderr.strip().splitlines()
-        reason = lines[-1] if lines else f"exit status {proc.returncode}"
+        reason = lines[-1] if lines else _("exit status {returncode}").format(returncode=proc.returncode)
         raise KbError(_("the scratch voice failed: {reason}").format(reason=reason),
                       _("check the narration text; reinstall kbvideo if this persists"))
     return [tuple(e) for e in json.loads(proc.stdout)["events"]]

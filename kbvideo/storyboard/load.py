@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from kbvideo.errors import Problem, SpecError, excerpt
-from kbvideo.i18n import _
+from kbvideo.i18n import N_, _
 
 MAX_NODES = 200_000  # after alias expansion; a real storyboard has a few thousand
 MAX_BYTES = 5 * 1024 * 1024
@@ -95,7 +95,7 @@ def _problem_at(source: Source, line: int, col: int, message: str, hint: str | N
     return Problem(source.label, line, col, message, hint, source.line(line))
 
 
-HINT_UTF8 = "save the file as UTF-8 (in most editors: Save with encoding → UTF-8)"
+HINT_UTF8 = N_("save the file as UTF-8 (in most editors: Save with encoding → UTF-8)")
 
 
 def _wide_encoding(data: bytes) -> str | None:
@@ -156,8 +156,8 @@ def _tab_problems(source: Source) -> list[Problem]:
         stripped = text.lstrip(" ")
         if stripped.startswith("\t"):
             col = len(text) - len(stripped) + 1
-            problems.append(_problem_at(source, number, col, "tab character in indentation",
-                                        "YAML indents with spaces only; replace the tab with spaces"))
+            problems.append(_problem_at(source, number, col, _("tab character in indentation"),
+                                        _("YAML indents with spaces only; replace the tab with spaces")))
     return problems
 
 
@@ -254,13 +254,73 @@ class _Converter:
         return YNode("map", mapping, line, col, "map", source=self.source)
 
 
-_YAML_HINTS = {
-    "found character '\\t'": "YAML indents with spaces only; replace the tab with spaces",
-    "mapping values are not allowed here": "a ':' inside text needs the whole text in quotes",
-    "found undefined alias": "define the &anchor before using *alias",
-    "could not find expected ':'": "check the indentation and that each key ends with ':'",
-    "found unexpected end of stream": "a quote or bracket is not closed",
-}
+def _unclosed_quote(source: Source, last_line: int) -> tuple[int, int, str] | None:
+    """The first line (up to last_line) where a quote opens a text and the line ends before it closes."""
+    for number in range(1, min(last_line, len(source.lines)) + 1):
+        text = source.lines[number - 1]
+        quote, start, before = None, 0, ""
+        i = 0
+        while i < len(text):
+            char = text[i]
+            if quote is None:
+                if char == "#" and (i == 0 or text[i - 1] in " \t"):
+                    break
+                if char in "\"'" and (before.strip() == "" or before.rstrip()[-1:] in (":", "-", ",", "[", "{", "?")):
+                    quote, start = char, i
+                before += char
+            elif quote == '"' and char == "\\":
+                i += 1
+            elif char == quote:
+                if quote == "'" and text[i + 1:i + 2] == "'":
+                    i += 1
+                else:
+                    quote, before = None, before + "x"
+            i += 1
+        if quote is not None:
+            return number, start + 1, quote
+    return None
+
+
+def _yaml_problem(source: Source, exc: yaml.MarkedYAMLError) -> Problem:
+    """A YAML syntax error said in plain words, at the line where the mistake started."""
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = exc.problem or exc.context or ""
+    unclosed = _unclosed_quote(source, line)
+    if unclosed is not None:
+        at_line, at_col, quote = unclosed
+        return _problem_at(source, at_line, at_col,
+                           _("a text opens a quote ({quote}) here that is not closed on this line").format(quote=quote),
+                           _("add the closing {quote} at the end of the text").format(quote=quote))
+    if "mapping values are not allowed" in problem:
+        return _problem_at(source, line, col, _("a ':' followed by a space inside text that is not in quotes"),
+                           _("put the whole text in quotes, e.g. title: \"Dashat: Dapur Sehat\""))
+    if "cannot start any token" in problem:
+        char = source.line(line)[col - 1:col] if source.line(line) else ""
+        return _problem_at(source, line, col, _("text cannot start with '{char}' unless it is in quotes").format(char=char),
+                           _("put the whole text in quotes"))
+    if "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
+        ctx = exc.context_mark
+        bracket = "[" if "]" in problem else "{"
+        at = (ctx.line + 1, ctx.column + 1) if ctx else (line, col)
+        return _problem_at(source, *at, _("the list or mapping opened with '{bracket}' here is not closed (or a comma is "
+                                          "missing inside it)").format(bracket=bracket),
+                           _("close it with '{closing}' on the same line").format(closing="]" if bracket == "[" else "}"))
+    if "expected <block end>" in problem or "did not find expected key" in problem \
+            or "did not find expected '-'" in problem:
+        return _problem_at(source, line, col, _("this line is not lined up with the lines above it"),
+                           _("indent it with spaces exactly as far as the other keys (or list items) of its group"))
+    if "could not find expected ':'" in problem:
+        return _problem_at(source, line, col, _("a line here is not written as 'key: value'"),
+                           _("check that each key ends with ':' and that every quote is closed"))
+    if "unexpected end of stream" in problem:
+        return _problem_at(source, line, col, _("the file ends inside an unfinished value"),
+                           _("a quote or a bracket is not closed"))
+    if "undefined alias" in problem:
+        return _problem_at(source, line, col, _("*alias used before its &anchor is defined"),
+                           _("define the &anchor before using *alias"))
+    return _problem_at(source, line, col, _("YAML syntax: {problem}").format(problem=excerpt(problem, 200)),
+                       _("check the quotes, colons and indentation of this line and the one above"))
 
 
 def _compose_all(text: str) -> list[yaml.Node]:
@@ -303,21 +363,17 @@ def load_yaml_text(text: str, label: str, *, quote: bool = True) -> YNode:
                                         code=ord(char[:1] or "\x00")),
                                     _("delete it (it is invisible in most editors; retype the text around it)"))) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = _("YAML syntax: {problem}").format(problem=excerpt(exc.problem or exc.context, 200))
-        hint = next((h for k, h in _YAML_HINTS.items() if k in str(exc)), None)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise SpecError(_problem_at(source, line, col, message, hint)) from None
+        raise SpecError(_yaml_problem(source, exc)) from None
     except yaml.YAMLError as exc:
         raise SpecError(_problem_at(source, 1, 1, _("YAML error: {error}").format(error=excerpt(exc, 200)))) from None
     documents = [d for d in documents if d is not None]
     if not documents:
-        raise SpecError(_problem_at(source, 1, 1, "file is empty", "start from storyboards/jenggot.yaml"))
+        raise SpecError(_problem_at(source, 1, 1, _("file is empty"), _("start from storyboards/jenggot.yaml")))
     if len(documents) > 1:
         mark = documents[1].start_mark
         raise SpecError(_problem_at(source, mark.line + 1, mark.column + 1,
-                                    "more than one YAML document ('---') in one file",
-                                    "keep one storyboard per file; remove the extra '---'"))
+                                    _("more than one YAML document ('---') in one file"),
+                                    _("keep one storyboard per file; remove the extra '---'")))
     converter = _Converter(source)
     try:
         root = converter.convert(documents[0])

@@ -41,14 +41,46 @@ class Kampung:
     provinsi: str | None = None
     category: str = "kota"
     year: int | None = None
+    desa: str | None = None
 
-    def fields(self) -> dict[str, str]:
-        """Placeholders usable in text: {kampung.name}, {kampung.kelurahan}, ..."""
+    @property
+    def village(self) -> str:
+        """"Desa Sukamaju" or "Kelurahan Jenggot" (the word is not doubled if the name already has it)."""
+        word, name = ("Desa", self.desa) if self.desa else ("Kelurahan", self.kelurahan)
+        if not name:
+            return ""
+        return name if name.lower().startswith(word.lower() + " ") else f"{word} {name}"
+
+    @property
+    def village_name(self) -> str:
+        """The desa's or kelurahan's name without the word ("Desa Contoh Dua" → "Contoh Dua")."""
+        name = self.desa or self.kelurahan or ""
+        for word in ("desa ", "kelurahan "):
+            if name.lower().startswith(word):
+                return name[len(word):]
+        return name
+
+    @property
+    def head(self) -> str:
+        """Who leads it: "Kepala Desa Sukamaju" or "Lurah Jenggot"."""
+        if not (self.desa or self.kelurahan):
+            return ""
+        return f"{'Kepala Desa' if self.desa else 'Lurah'} {self.village_name}"
+
+    def fields(self, derived: bool = False) -> dict[str, str]:
+        """Placeholders usable in text: {kampung.name}, {kampung.kelurahan}, ...; with `derived`, also
+        {kampung.village} ("Desa X"/"Kelurahan X"), {kampung.village_name} and {kampung.head}."""
         out: dict[str, str] = {}
-        for key in ("name", "kelurahan", "kecamatan", "kota", "kabupaten", "provinsi", "category", "year"):
+        for key in ("name", "desa", "kelurahan", "kecamatan", "kota", "kabupaten", "provinsi", "category", "year"):
             value = getattr(self, key)
-            out[f"kampung.{key}"] = "" if value is None else str(value)
+            if key != "desa" or value is not None:
+                out[f"kampung.{key}"] = "" if value is None else str(value)
         out["kampung.region"] = self.kota or self.kabupaten or ""
+        if derived:
+            out["kampung.desa"] = self.desa or ""
+            out["kampung.village"] = self.village
+            out["kampung.village_name"] = self.village_name
+            out["kampung.head"] = self.head
         return out
 
 

@@ -19,7 +19,7 @@ TIME = {
         {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?\s*s?|(\d+:)?\d+:\d+(\.\d+)?|\d+\s*f)\s*$"},
     ],
 }
-TEXT = {"type": "string", "minLength": 1, "description": "text; {kampung.name}, {kampung.kelurahan}, {vars.x} … are filled in"}
+TEXT = {"type": "string", "minLength": 1, "description": "text; {kampung.name}, {kampung.village}, {vars.x} … are filled in"}
 PATH = {"type": "string", "minLength": 1, "description": "path relative to the storyboard's folder, inside the project"}
 COLOUR = {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}
 VOLUME = {"type": "number", "minimum": 0, "maximum": 4}
@@ -98,7 +98,7 @@ def storyboard_schema() -> dict[str, Any]:
                         "description": "template storyboard this one builds on (path relative to this file); "
                                        "keys written here win, scenes merge by id"},
             "kampung": _obj(v.KAMPUNG_KEYS, {
-                "name": TEXT, "kelurahan": TEXT, "kecamatan": TEXT, "kota": TEXT, "kabupaten": TEXT,
+                "name": TEXT, "desa": TEXT, "kelurahan": TEXT, "kecamatan": TEXT, "kota": TEXT, "kabupaten": TEXT,
                 "provinsi": TEXT, "category": {"enum": list(v.CATEGORIES)}, "year": {"type": "integer"},
             }, ["name"]),
             "output": _obj(v.OUTPUT_KEYS, {

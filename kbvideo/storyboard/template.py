@@ -7,10 +7,15 @@ in the template stay relative to the template's folder.
 
 Merge rules (child = the file that says `extends:`):
 - mappings merge key by key, recursively; the child's value wins for a key both write;
-- `scenes:` merges by scene `id`: a child scene with a template scene's id is merged into it (same
-  rules, so `{id: dashat, narration: ...}` changes only the narration) and keeps the template's
-  position; a child scene with a new id is appended in the child's order; `{id: x, drop: true}`
-  removes the template's scene x;
+- in `kampung:`, keys that name the same thing replace each other: a village's own `kota:` or
+  `kabupaten:` replaces the template's (either one), and likewise `desa:`/`kelurahan:`; the
+  template's `category:` then follows the village's choice unless the village writes its own;
+- `scenes:` merges by scene `id`, entry by entry in the child's order: a child scene with a
+  template scene's id is merged into it (same rules, so `{id: dashat, narration: ...}` changes only
+  the narration) and keeps the template's position; a child scene with a new id is appended;
+  `{id: x, drop: true}` removes scene x; a scene written again after its drop is a new scene (the
+  later entry wins) and takes the dropped scene's place; `after: ID` or `before: ID` in a child
+  scene places it (new or merged) right after or before scene ID;
 - every other list (shots, captions, functions, lower_thirds, ...) and every scalar is replaced whole;
 - a key whose kinds differ (e.g. `music:` a path in one file, a mapping in the other) is replaced.
 Chains are followed (at most MAX_DEPTH files); a cycle is refused with the whole chain in the message.
@@ -32,6 +37,9 @@ from kbvideo.storyboard.load import YNode, load_yaml, normalised_path, os_reason
 MAX_DEPTH = 8
 EXTENDS = "extends"
 DROP = "drop"
+PLACE_KEYS = ("after", "before")
+# kampung keys that name the same thing: a child writing one replaces the parent's other one
+_KAMPUNG_ALTERNATIVES = (("kota", "kabupaten"), ("desa", "kelurahan"))
 
 
 def _label_for(path: Path) -> str:
@@ -173,6 +181,8 @@ def merge_nodes(parent: YNode, child: YNode, key: str | None = None) -> YNode:
     """Child over parent, as described in the module docstring. Returns a new tree (inputs unchanged)."""
     if parent.kind == "map" and child.kind == "map":
         merged = dict(parent.value)
+        if key == "kampung":
+            _drop_replaced_alternatives(merged, child)
         for name, (key_node, value_node) in child.value.items():
             if name in merged:
                 merged[name] = (key_node, merge_nodes(merged[name][1], value_node, name))
@@ -189,26 +199,66 @@ def _scene_id(node: YNode) -> str | None:
     return ident.value if ident is not None and ident.kind == "scalar" else None
 
 
+def _drop_replaced_alternatives(merged: dict, child: YNode) -> None:
+    """The child's `kabupaten:` replaces the template's `kota:` (and the reverse; `desa`/`kelurahan` too)."""
+    for pair in _KAMPUNG_ALTERNATIVES:
+        written = [name for name in pair if name in child.value]
+        if len(written) == 1:
+            for other in pair:
+                if other != written[0]:
+                    merged.pop(other, None)
+            if pair[0] == "kota" and "category" not in child.value:
+                merged.pop("category", None)  # follows the village's kota/kabupaten
+
+
+def _without(node: YNode, names) -> YNode:
+    return YNode("map", {k: pair for k, pair in node.value.items() if k not in names}, node.line, node.col,
+                 node.tag, node.quoted, node.source)
+
+
 def _merge_scenes(parent: YNode, child: YNode) -> YNode:
-    scenes = list(parent.value)
-    index = {_scene_id(s): i for i, s in enumerate(scenes) if _scene_id(s) is not None}
-    dropped: set[int] = set()
+    scenes: list[YNode] = list(parent.value)
+    dropped_at: dict[str, int] = {}  # id → position of a scene dropped by the child (for a re-added one)
+
+    def position(ident: str | None) -> int | None:
+        return next((i for i, s in enumerate(scenes) if ident is not None and _scene_id(s) == ident), None)
+
     for scene in child.value:
         ident = _scene_id(scene)
         drop = scene.get(DROP) if scene.kind == "map" else None
+        place = [(name, scene.get(name)) for name in PLACE_KEYS if scene.kind == "map" and scene.get(name) is not None]
         if drop is not None:
             if drop.kind != "scalar" or drop.tag != "bool" or drop.value.lower() not in ("true", "yes", "on"):
-                raise SpecError(drop.problem(None, "drop: write 'drop: true' to remove the template's scene"))
-            if ident not in index:
-                hint = f"template scenes: {', '.join(k for k in index if k)}"
-                raise SpecError(drop.problem(None, f"drop: the template has no scene '{ident}'", hint))
-            dropped.add(index[ident])
-        elif ident is not None and ident in index:
-            scenes[index[ident]] = merge_nodes(scenes[index[ident]], scene)
+                raise SpecError(drop.problem(None, _("drop: write 'drop: true' to remove the template's scene")))
+            at = position(ident)
+            if at is None:
+                known = ", ".join(k for k in (_scene_id(s) for s in scenes) if k)
+                raise SpecError(drop.problem(None, _("drop: the template has no scene '{id}'").format(id=ident),
+                                             _("template scenes: {names}").format(names=known)))
+            del scenes[at]
+            dropped_at[ident] = at
+            continue
+        if len(place) > 1:
+            raise SpecError(place[1][1].problem(None, _("scene '{id}': write either 'after:' or 'before:', not both")
+                                                .format(id=ident)))
+        if place:
+            scene = _without(scene, PLACE_KEYS)
+        at = position(ident)
+        if at is not None:
+            merged = merge_nodes(scenes.pop(at), scene)
         else:
-            scenes.append(scene)
-    kept = [s for i, s in enumerate(scenes) if i not in dropped]
-    return YNode("seq", kept, child.line, child.col, child.tag, child.quoted, child.source)
+            merged, at = scene, dropped_at.pop(ident, len(scenes)) if ident is not None else len(scenes)
+        if place:
+            name, target = place[0]
+            anchor = position(target.value if target.kind == "scalar" else None)
+            if anchor is None:
+                known = ", ".join(k for k in (_scene_id(s) for s in scenes) if k)
+                raise SpecError(target.problem(None, _("{key}: there is no scene '{id}' to place this scene by")
+                                               .format(key=name, id=target.value if target.kind == "scalar" else ""),
+                                               _("scenes so far: {names}").format(names=known)))
+            at = anchor + 1 if name == "after" else anchor
+        scenes.insert(min(at, len(scenes)), merged)
+    return YNode("seq", scenes, child.line, child.col, child.tag, child.quoted, child.source)
 
 
 def placeholders_in(root: YNode) -> dict[str, list[YNode]]:

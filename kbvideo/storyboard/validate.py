@@ -7,6 +7,7 @@ built from the same tables); reading each value is kbvideo.storyboard.fields' jo
 from __future__ import annotations
 
 import os
+import dataclasses
 import re
 from fractions import Fraction
 from pathlib import Path
@@ -40,7 +41,7 @@ CHART_STYLES = ("bars", "countdown")
 TOP_KEYS = ("schema_version", "extends", "kampung", "output", "defaults", "vars", "music", "poster", "scenes")
 POSTER_KEYS = ("at",)
 # extends: resolved (merged) by kbvideo.storyboard.template before parsing; ignored here.
-KAMPUNG_KEYS = ("name", "kelurahan", "kecamatan", "kota", "kabupaten", "provinsi", "category", "year")
+KAMPUNG_KEYS = ("name", "desa", "kelurahan", "kecamatan", "kota", "kabupaten", "provinsi", "category", "year")
 OUTPUT_KEYS = ("size", "fps", "rules")
 DEFAULT_KEYS = ("fit", "fill", "transition", "clip_volume", "title_duration", "lower_third_duration",
                 "narration_rate", "captions")
@@ -69,18 +70,18 @@ class StoryboardParser(FieldReader):
 
     def parse(self, root: YNode) -> Storyboard:
         if root.kind != "map":
-            raise SpecError(root.problem(None, "a storyboard must be a mapping with 'kampung:' and 'scenes:'",
-                                         "start from storyboards/jenggot.yaml"))
+            raise SpecError(root.problem(None, _("a storyboard must be a mapping with 'kampung:' and 'scenes:'"),
+                                         _("start from storyboards/jenggot.yaml")))
         self.caption_sources: list[Path] = []  # subtitle files read for captions (watched, like assets)
         top = self.mapping(root, TOP_KEYS, "storyboard", required=("kampung", "scenes"))
         if "schema_version" in top:
             version = self.collect(self.integer, top["schema_version"], "schema_version", default=SCHEMA_VERSION)
             if version != SCHEMA_VERSION:
                 self.problems.append(top["schema_version"].problem(
-                    None, f"schema_version {version} is not supported (this kbvideo reads {SCHEMA_VERSION})",
-                    "upgrade kbvideo or write schema_version: 1"))
+                    None, _("schema_version {version} is not supported (this kbvideo reads {SCHEMA_VERSION})").format(version=version, SCHEMA_VERSION=SCHEMA_VERSION),
+                    _("upgrade kbvideo or write schema_version: 1")))
         kampung = self.collect(self.kampung, top["kampung"], default=None) if "kampung" in top else None
-        self.placeholders = dict(kampung.fields()) if kampung else {}
+        self.placeholders = dict(kampung.fields(derived=True)) if kampung else {}
         if "vars" in top:
             self.collect(self.declared_variables, top["vars"])
         self.placeholders.update(self.variables)  # given by the caller (a roster row) win over the file's
@@ -89,6 +90,7 @@ class StoryboardParser(FieldReader):
         music = self.collect(self.music, top["music"]) if "music" in top else None
         poster_at = self.collect(self.poster, top["poster"]) if "poster" in top else None
         scenes = self.collect(self.scenes, top["scenes"], defaults, default=()) if "scenes" in top else ()
+        self.problems += self.folder_problems()
         errors = sorted((p for p in self.problems if p.severity == "error"), key=lambda p: (p.line, p.col))
         if errors:
             raise SpecError(errors)
@@ -118,23 +120,30 @@ class StoryboardParser(FieldReader):
                     self.broken_placeholders.add(f"kampung.{key}")  # its error is reported once, not at every use
         if "name" not in fields:
             raise Skip()
-        if "kota" in fields and "kabupaten" in fields:
-            self.problems.append(fields["kabupaten"].problem(None, "kampung: give either 'kota' or 'kabupaten', not both"))
+        for first, second in (("kota", "kabupaten"), ("desa", "kelurahan")):
+            if first in fields and second in fields:
+                self.problems.append(fields[second].problem(
+                    None, _("kampung: give either '{first}' or '{second}', not both").format(first=first, second=second),
+                    _("keep the one that is right for this village and delete the other line")))
         category = values.get("category")
         if category == "kabupaten" and "kota" in fields and "kabupaten" not in fields:
-            self.warn(fields["kota"], "kampung: category is kabupaten but 'kota' is given", "use kabupaten: ... for a regency")
+            self.warn(fields["kota"], _("kampung: category is kabupaten but 'kota' is given"),
+                      _("use kabupaten: ... for a regency"))
+        if category == "kota" and "kabupaten" in fields and "kota" not in fields:
+            self.warn(fields["kabupaten"], _("kampung: category is kota but 'kabupaten' is given"),
+                      _("write category: kabupaten (or delete the category line)"))
         if "category" not in fields:
             values["category"] = "kabupaten" if "kabupaten" in fields else "kota"
         return Kampung(**{k: v for k, v in values.items() if v is not None or k == "name"})
 
     def declared_variables(self, node: YNode) -> None:
         if node.kind != "map":
-            raise self.fail(node, "vars must be a mapping of names to text")
+            raise self.fail(node, _("vars must be a mapping of names to text"))
         for key, (key_node, value_node) in node.value.items():
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-                self.problems.append(key_node.problem(None, f"vars: '{excerpt(key)}' is not a valid name", "use letters, digits and _"))
+                self.problems.append(key_node.problem(None, _("vars: '{key}' is not a valid name").format(key=excerpt(key)), _("use letters, digits and _")))
                 continue
-            value = self.collect(self.text, value_node, f"vars.{key}", False)
+            value = self.collect(self.text, value_node, f"vars.{key}")  # {kampung.head} etc. filled in
             if value is not None:
                 self.placeholders[f"vars.{key}"] = value
             else:
@@ -174,11 +183,11 @@ class StoryboardParser(FieldReader):
             raw = self.scalar(node, "output.size")
         match = re.fullmatch(r"\s*([0-9]{1,6})\s*[x×X]\s*([0-9]{1,6})\s*", raw)
         if not match:
-            raise self.fail(node, f"output.size: '{excerpt(raw)}' is not a frame size", 'write "1920x1080"')
+            raise self.fail(node, _("output.size: '{raw}' is not a frame size").format(raw=excerpt(raw)), _("write \"1920x1080\""))
         width, height = int(match.group(1)), int(match.group(2))
         if width % 2 or height % 2 or width < 16 or height < 16 or width > 7680 or height > 4320:
-            raise self.fail(node, f"output.size {width}x{height}: width and height must be even, 16..7680 x 16..4320",
-                            "H.264 with 4:2:0 colour needs even sizes, e.g. 1920x1080")
+            raise self.fail(node, _("output.size {width}x{height}: width and height must be even, 16..7680 x 16..4320").format(width=width, height=height),
+                            _("H.264 with 4:2:0 colour needs even sizes, e.g. 1920x1080"))
         return width, height
 
     def fps(self, node: YNode) -> Fraction:
@@ -186,10 +195,10 @@ class StoryboardParser(FieldReader):
         try:
             fps = parse_fps(raw)
         except ValueError as exc:
-            raise self.fail(node, f"output.fps: {excerpt(exc, 120)}", "write 25, 30 or 30000/1001") from None
+            raise self.fail(node, _("output.fps: {exc}").format(exc=excerpt(exc, 120)), _("write 25, 30 or 30000/1001")) from None
         if fps not in FPS_ALLOWED:
-            raise self.fail(node, f"output.fps {excerpt(raw)} is not a delivery frame rate",
-                            "use 24, 25, 30, 30000/1001 (29.97), 50 or 60")
+            raise self.fail(node, _("output.fps {raw} is not a delivery frame rate").format(raw=excerpt(raw)),
+                            _("use 24, 25, 30, 30000/1001 (29.97), 50 or 60"))
         return fps
 
     def defaults(self, node: YNode) -> dict[str, Any]:
@@ -241,7 +250,7 @@ class StoryboardParser(FieldReader):
     def scenes(self, node: YNode, defaults: dict[str, Any]) -> list[Scene]:
         items = self.seq(node, "scenes")
         if not items:
-            raise self.fail(node, "scenes is empty", "add at least one scene")
+            raise self.fail(node, _("scenes is empty"), _("add at least one scene"))
         scenes = []
         seen: dict[str, YNode] = {}
         for index, item in enumerate(items):
@@ -250,23 +259,22 @@ class StoryboardParser(FieldReader):
                 scenes.append(scene)
         last = items[-1].get("transition") if items[-1].kind == "map" else None
         if scenes and last is not None and scenes[-1].transition.kind != "cut":
-            self.problems.append(last.problem(None, f"scene '{scenes[-1].id}': the last scene has no next scene "
-                                                          "to transition into", "remove its 'transition:'"))
+            self.problems.append(last.problem(None, _("scene '{id}': the last scene has no next scene to transition into").format(id=scenes[-1].id), _("remove its 'transition:'")))
         return scenes
 
     def scene(self, node: YNode, index: int, defaults: dict[str, Any], seen: dict[str, YNode]) -> Scene:
-        what = f"scene {index + 1}"
+        what = _("scene {number}").format(number=index + 1)
         if node.kind == "map" and node.get("id") is not None and node.get("id").kind == "scalar":
-            what = f"scene '{excerpt(node.get('id').value)}'"
+            what = _("scene '{id}'").format(id=excerpt(node.get('id').value))
         fields = self.mapping(node, SCENE_KEYS, what, required=("id", "topic", "shots"))
         scene_id = self.collect(self.scene_id, fields["id"], seen) if "id" in fields else None
-        topic = self.collect(self.choice, fields["topic"], f"{what}: topic", TOPICS) if "topic" in fields else None
+        topic = self.collect(self.choice, fields["topic"], _("{what}: topic").format(what=what), TOPICS) if "topic" in fields else None
         functions = self.collect(self.functions, fields["functions"], what, default=()) if "functions" in fields else ()
         shots = self.collect(self.shots, fields["shots"], what, defaults, default=()) if "shots" in fields else ()
         title = self.collect(self.title, fields["title"], what, defaults) if "title" in fields else None
         from_narration = False
         if "captions" in fields and fields["captions"].kind == "scalar":
-            from_narration = self.collect(self.choice, fields["captions"], f"{what}: captions", (FROM_NARRATION,)) is not None
+            from_narration = self.collect(self.choice, fields["captions"], _("{what}: captions").format(what=what), (FROM_NARRATION,)) is not None
             captions = ()
         else:
             captions = self.collect(self.captions, fields["captions"], what, default=()) if "captions" in fields else ()
@@ -282,48 +290,48 @@ class StoryboardParser(FieldReader):
                 _("add 'text:' (the words as spoken) to the narration")))
         transition = defaults.get("transition", TransitionSpec())
         if "transition" in fields:
-            transition = self.collect(self.transition, fields["transition"], f"{what}: transition", default=transition)
+            transition = self.collect(self.transition, fields["transition"], _("{what}: transition").format(what=what), default=transition)
         if scene_id is None or topic is None:
             raise Skip()
         return Scene(scene_id, topic, self.loc(node), tuple(functions), title, tuple(shots), tuple(captions),
                      tuple(lower_thirds), narration, transition, from_narration)
 
     def scene_id(self, node: YNode, seen: dict[str, YNode]) -> str:
-        raw = self.text(node, "scene id", placeholders=False)
+        raw = self.text(node, _("scene id"), placeholders=False)
         if not ID_PATTERN.match(raw):
-            raise self.fail(node, f"scene id '{excerpt(raw)}' may hold only letters, digits, '-' and '_'", "e.g. id: dashat-1")
+            raise self.fail(node, _("scene id '{raw}' may hold only letters, digits, '-' and '_'").format(raw=excerpt(raw)), _("e.g. id: dashat-1"))
         if raw in seen:
-            raise self.fail(node, f"scene id '{excerpt(raw)}' is used twice (first at line {seen[raw].line})", "give each scene its own id")
+            raise self.fail(node, _("scene id '{raw}' is used twice (first at line {line})").format(raw=excerpt(raw), line=seen[raw].line), _("give each scene its own id"))
         seen[raw] = node
         return raw
 
     def functions(self, node: YNode, what: str) -> list[str]:
         out = []
-        for item in self.seq(node, f"{what}: functions"):
-            value = self.collect(self.choice, item, f"{what}: family function", FAMILY_FUNCTIONS)
+        for item in self.seq(node, _("{what}: functions").format(what=what)):
+            value = self.collect(self.choice, item, _("{what}: family function").format(what=what), FAMILY_FUNCTIONS)
             if value and value not in out:
                 out.append(value)
         return out
 
     def shots(self, node: YNode, what: str, defaults: dict[str, Any]) -> list[ShotSpec]:
-        items = self.seq(node, f"{what}: shots")
+        items = self.seq(node, _("{what}: shots").format(what=what))
         if not items:
-            raise self.fail(node, f"{what}: shots is empty", "add at least one clip, still, card or chart")
+            raise self.fail(node, _("{what}: shots is empty").format(what=what), _("add at least one clip, still, card or chart"))
         return [shot for shot in (self.collect(self.shot, item, what, defaults) for item in items) if shot]
 
     def shot(self, node: YNode, what: str, defaults: dict[str, Any]) -> ShotSpec:
         if node.kind != "map":
-            raise self.fail(node, f"{what}: a shot must be a mapping such as 'clip: ../assets/clips/x.mp4'")
+            raise self.fail(node, _("{what}: a shot must be a mapping such as 'clip: ../assets/clips/x.mp4'").format(what=what))
         kinds = [k for k in SHOT_KINDS if k in node.value]
         if len(kinds) != 1:
-            message = "a shot needs exactly one of clip, still, card, chart" if not kinds else f"a shot cannot be both {kinds[0]} and {kinds[1]}"
+            message = _("a shot needs exactly one of clip, still, card, chart") if not kinds else _("a shot cannot be both {first} and {second}").format(first=kinds[0], second=kinds[1])
             hint = None
             for key in node.value:
                 hint = hint or did_you_mean(key, SHOT_KINDS)
             raise self.fail(node, f"{what}: {message}", hint)
         kind = kinds[0]
         recorded = self.progress()
-        fields = self.mapping(node, SHOT_KEYS[kind], f"{what}: {kind} shot")
+        fields = self.mapping(node, SHOT_KEYS[kind], _("{what}: {kind} shot").format(what=what, kind=kind))
         args: dict[str, Any] = {"kind": kind, "loc": self.loc(node)}
         args["fit"] = defaults.get("fit", "contain")
         args["fill"] = defaults.get("fill", "blur")
@@ -355,11 +363,11 @@ class StoryboardParser(FieldReader):
             elif key in ("title", "subtitle"):
                 args[key] = self.collect(self.text, value, label)
         if kind in ("still", "card", "chart") and "duration" not in fields and self.progress() == recorded:
-            raise self.fail(node, f"{what}: a {kind} shot needs a duration", "add e.g. duration: 5")
+            raise self.fail(node, _("{what}: a {kind} shot needs a duration").format(what=what, kind=kind), _("add e.g. duration: 5"))
         if kind == "clip" and "out" in fields and "duration" in fields:
-            raise self.fail(fields["duration"], f"{what}: give 'out' or 'duration', not both")
+            raise self.fail(fields["duration"], _("{what}: give 'out' or 'duration', not both").format(what=what))
         if kind == "card" and not args.get("title") and self.progress() == recorded:
-            raise self.fail(node, f"{what}: a card needs a title", 'card: "Kampung KB ..."')
+            raise self.fail(node, _("{what}: a card needs a title").format(what=what), _("card: \"Kampung KB ...\""))
         return ShotSpec(**{k: v for k, v in args.items() if v is not None})
 
     def card(self, node: YNode, what: str, args: dict[str, Any]) -> None:
@@ -388,33 +396,35 @@ class StoryboardParser(FieldReader):
         elif data.kind == "seq":
             pairs = []
             for item in data.value:
-                entry = self.collect(self.mapping, item, ("label", "value"), f"{what}.data item", default=None)
+                entry = self.collect(self.mapping, item, ("label", "value"), _("{what}.data item").format(what=what), default=None)
                 if entry and "label" in entry and "value" in entry:
                     pairs.append((entry["label"], entry["value"]))
                 elif entry is not None:
-                    self.problems.append(item.problem(None, f"{what}.data item needs label and value"))
+                    self.problems.append(item.problem(None, _("{what}.data item needs label and value").format(what=what)))
         else:
-            raise self.fail(data, f"{what}.data must map labels to numbers", 'data: {"2022": 40, "2023": 25}')
+            raise self.fail(data, _("{what}.data must map labels to numbers").format(what=what), 'data: {"2022": 40, "2023": 25}')
         for label_node, value_node in pairs:
             if label_node.kind != "scalar":
-                self.problems.append(label_node.problem(None, f"{what}.data: a label must be a single value"))
+                self.problems.append(label_node.problem(None, _("{what}.data: a label must be a single value").format(what=what)))
                 continue
             label = label_node.value
             if self.collect(self.check_text, label_node, label, f"{what}.data label", default=False) is False:
                 continue
-            number = self.collect(self.number, value_node, f"{what}.data '{excerpt(label)}'", 0, 1e12)
+            number = self.collect(self.number, value_node, _("{what}.data '{label}'").format(what=what, label=excerpt(label)), 0, 1e12)
             if number is not None:
                 labels.append(str(label))
                 values.append(number)
         if not labels:
-            raise self.fail(data, f"{what}.data is empty")
+            empty = self.fail(data, _("{what}.data is empty").format(what=what))
+            empty.problem = dataclasses.replace(empty.problem, code="chart.data_empty")
+            raise empty
         return Chart(title, tuple(labels), tuple(values), unit, style)
 
     def title(self, node: YNode, what: str, defaults: dict[str, Any]) -> TimedText:
         duration = defaults.get("title_duration", Time(seconds=Fraction(4)))
         if node.kind == "scalar":
-            return TimedText(self.text(node, f"{what}: title"), self.loc(node), Time(seconds=Fraction(0)), duration)
-        fields = self.mapping(node, TITLE_KEYS, f"{what}: title", required=("text",))
+            return TimedText(self.text(node, _("{what}: title").format(what=what)), self.loc(node), Time(seconds=Fraction(0)), duration)
+        fields = self.mapping(node, TITLE_KEYS, _("{what}: title").format(what=what), required=("text",))
         if "text" not in fields:
             raise Skip()
         text = self.text(fields["text"], f"{what}: title.text")
@@ -426,31 +436,38 @@ class StoryboardParser(FieldReader):
     def captions(self, node: YNode, what: str) -> list[TimedText]:
         if node.kind == "map":  # captions: {srt: file.srt, offset: 1.5}
             return self.caption_file(node, what)
-        items = self.seq(node, f"{what}: captions")
+        items = self.seq(node, _("{what}: captions").format(what=what))
+        colons = [item for item in items if _colon_text(item) is not None]
+        for item in colons:
+            self.problems.append(item.problem(
+                None, _("{what}: caption has a ':' followed by a space, so YAML reads it as a key and a value")
+                .format(what=what),
+                _("put the text in quotes: {text}").format(text='"' + _colon_text(item).replace('"', "'") + '"')))
+        items = [item for item in items if all(item is not c for c in colons)]
         timed = [item.kind == "map" for item in items]
         if any(timed) and not all(timed):
-            raise self.fail(node, f"{what}: captions mix plain text and timed captions",
-                            "either all plain strings (spread evenly over the scene) or all with text/at/duration")
+            raise self.fail(node, _("{what}: captions mix plain text and timed captions").format(what=what),
+                            _("either all plain strings (spread evenly over the scene) or all with text/at/duration"))
         out = []
         for item in items:
             if item.kind == "scalar":
-                text = self.collect(self.text, item, f"{what}: caption")
+                text = self.collect(self.text, item, _("{what}: caption").format(what=what))
                 if text is not None:
                     out.append(TimedText(text, self.loc(item)))
                 continue
-            fields = self.collect(self.mapping, item, CAPTION_KEYS, f"{what}: caption", ("text", "at", "duration"), default=None)
+            fields = self.collect(self.mapping, item, CAPTION_KEYS, _("{what}: caption").format(what=what), ("text", "at", "duration"), default=None)
             if not fields or not all(k in fields for k in ("text", "at", "duration")):
                 continue
-            text = self.collect(self.text, fields["text"], f"{what}: caption text")
-            at = self.collect(self.time, fields["at"], f"{what}: caption at")
-            duration = self.collect(self.time, fields["duration"], f"{what}: caption duration", True)
+            text = self.collect(self.text, fields["text"], _("{what}: caption text").format(what=what))
+            at = self.collect(self.time, fields["at"], _("{what}: caption at").format(what=what))
+            duration = self.collect(self.time, fields["duration"], _("{what}: caption duration").format(what=what), True)
             if None not in (text, at, duration):
                 out.append(TimedText(text, self.loc(item), at, duration))
         return out
 
     def caption_file(self, node: YNode, what: str) -> list[TimedText]:
         """Captions from a subtitle file; cue times count from the scene's start, plus `offset` seconds."""
-        fields = self.mapping(node, CAPTION_FILE_KEYS, f"{what}: captions")
+        fields = self.mapping(node, CAPTION_FILE_KEYS, _("{what}: captions").format(what=what))
         kinds = [k for k in ("srt", "vtt") if k in fields]
         if len(kinds) != 1:
             raise self.fail(node, _("{what}: captions from a file need one of srt: or vtt:").format(what=what),
@@ -483,14 +500,14 @@ class StoryboardParser(FieldReader):
     def lower_thirds(self, node: YNode, what: str, defaults: dict[str, Any]) -> list[TimedText]:
         default_duration = defaults.get("lower_third_duration", Time(seconds=Fraction(5)))
         out = []
-        for item in self.seq(node, f"{what}: lower_thirds"):
-            fields = self.collect(self.mapping, item, LOWER_THIRD_KEYS, f"{what}: lower third", ("name", "role"), default=None)
+        for item in self.seq(node, _("{what}: lower_thirds").format(what=what)):
+            fields = self.collect(self.mapping, item, LOWER_THIRD_KEYS, _("{what}: lower third").format(what=what), ("name", "role"), default=None)
             if not fields or "name" not in fields:
                 continue
-            name = self.collect(self.text, fields["name"], f"{what}: lower third name")
-            role = self.collect(self.text, fields["role"], f"{what}: lower third role") if "role" in fields else None
-            at = self.collect(self.time, fields["at"], f"{what}: lower third at") if "at" in fields else Time(seconds=Fraction(1))
-            duration = (self.collect(self.time, fields["duration"], f"{what}: lower third duration", True)
+            name = self.collect(self.text, fields["name"], _("{what}: lower third name").format(what=what))
+            role = self.collect(self.text, fields["role"], _("{what}: lower third role").format(what=what)) if "role" in fields else None
+            at = self.collect(self.time, fields["at"], _("{what}: lower third at").format(what=what)) if "at" in fields else Time(seconds=Fraction(1))
+            duration = (self.collect(self.time, fields["duration"], _("{what}: lower third duration").format(what=what), True)
                         if "duration" in fields else default_duration)
             if None not in (name, at, duration):
                 out.append(TimedText(name, self.loc(item), at, duration, subtext=role))
@@ -498,8 +515,8 @@ class StoryboardParser(FieldReader):
 
     def narration(self, node: YNode, what: str, default_rate: int | None = None) -> NarrationSpec:
         if node.kind == "scalar":
-            return NarrationSpec(self.asset(node, f"{what}: narration"), self.loc(node))
-        fields = self.mapping(node, NARRATION_KEYS, f"{what}: narration")
+            return NarrationSpec(self.asset(node, _("{what}: narration").format(what=what)), self.loc(node))
+        fields = self.mapping(node, NARRATION_KEYS, _("{what}: narration").format(what=what))
         if "file" not in fields and "text" not in fields:
             raise self.fail(node, _("{what}: narration needs 'file:' (a recording) or 'text:' (spoken by the "
                                     "scratch voice until it is recorded)").format(what=what),
@@ -536,7 +553,7 @@ class StoryboardParser(FieldReader):
         kind = self.choice(fields["type"], f"{what}.type", TRANSITIONS)
         if kind == "cut":
             if "duration" in fields:
-                self.warn(fields["duration"], f"{what}: a cut has no duration; it is ignored")
+                self.warn(fields["duration"], _("{what}: a cut has no duration; it is ignored").format(what=what))
             return TransitionSpec("cut", Time(seconds=Fraction(0)), self.loc(node))
         duration = self.time(fields["duration"], f"{what}.duration", True) if "duration" in fields else Time(seconds=Fraction(1, 2))
         return TransitionSpec(kind, duration, self.loc(node))
@@ -550,3 +567,19 @@ def parse_storyboard(root: YNode, path: Path, project_root: Path, *, label: str 
     """
     parser = StoryboardParser(label or str(path), path.resolve(), project_root.resolve(), allow_outside, variables)
     return parser.parse(root)
+
+
+def _colon_text(item: YNode) -> str | None:
+    """`- Makanan dibagikan: keluarga ...` (a caption YAML read as a one-key mapping): the text as written."""
+    if item.kind != "map" or len(item.value) != 1:
+        return None
+    (key, (key_node, value_node)), = item.value.items()
+    if key in CAPTION_KEYS or key_node.quoted or value_node.kind != "scalar" or item.source is None:
+        return None
+    line = item.source.line(item.line) or ""
+    if line[item.col - 1:].lstrip().startswith("{"):
+        return None
+    text = line[item.col - 1:]
+    if not value_node.quoted and " #" in text:
+        text = text[: text.index(" #")]
+    return text.strip()

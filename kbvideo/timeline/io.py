@@ -8,6 +8,7 @@ from typing import Any
 
 from kbvideo.timecode import format_fps
 from kbvideo.timeline.model import AudioItem, Chart, SceneSpan, Shot, TextItem, Timeline, Transition
+from kbvideo.i18n import _
 
 SCHEMA = "kbvideo.timeline"
 VERSION = 1
@@ -65,9 +66,9 @@ def _build(cls, data: dict[str, Any]):
 
 def from_dict(data: dict[str, Any]) -> Timeline:
     if data.get("schema") != SCHEMA:
-        raise ValueError(f"not a kbvideo timeline (schema {data.get('schema')!r})")
+        raise ValueError(_("not a kbvideo timeline (schema {get!r})").format(get=data.get('schema')))
     if data.get("version") != VERSION:
-        raise ValueError(f"timeline version {data.get('version')} is not supported (expected {VERSION})")
+        raise ValueError(_("timeline version {get} is not supported (expected {VERSION})").format(get=data.get('version'), VERSION=VERSION))
     return Timeline(
         fps=Fraction(data["fps"]),
         width=data["width"],

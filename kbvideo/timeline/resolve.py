@@ -19,6 +19,7 @@ from kbvideo.speech.model import Speech
 from kbvideo.storyboard.model import Scene, ShotSpec, Storyboard
 from kbvideo.timecode import format_seconds
 from kbvideo.timeline.model import AudioItem, SceneSpan, Shot, TextItem, Timeline, Transition
+from kbvideo.i18n import _
 
 CAPTION_GAP_FRAMES = 2
 
@@ -42,7 +43,9 @@ def media_frames(info: MediaInfo, fps: Fraction) -> int:
 
 class _Resolver:
     def __init__(self, board: Storyboard, media: dict[str, MediaInfo], speech: dict[str, Speech] | None = None,
-                 cue_limits: CueLimits | None = None):
+                 cue_limits: CueLimits | None = None, max_caption_seconds: float | None = None):
+        self.max_caption_frames = (None if max_caption_seconds is None
+                                   else int(Fraction(str(max_caption_seconds)) * board.output.fps))
         self.board = board
         self.media = media
         self.speech = speech or {}
@@ -60,48 +63,45 @@ class _Resolver:
                 info = self.media.get(str(spec.source))
                 if info is not None and info.kind != "image":
                     self.problems.append((spec.source_loc or spec.loc).problem(
-                        f"scene '{scene.id}': {spec.source.name} is a {info.kind} file, not a picture",
-                        "use 'clip:' for video files"))
+                        _("scene '{id}': {name} is a {kind} file, not a picture").format(id=scene.id, name=spec.source.name, kind=info.kind),
+                        _("use 'clip:' for video files")))
             duration = self.frames(spec.duration)
             if duration <= 0:
-                self.problems.append(spec.loc.problem(f"scene '{scene.id}': shot is shorter than one frame"))
+                self.problems.append(spec.loc.problem(_("scene '{id}': shot is shorter than one frame").format(id=scene.id)))
             return 0, max(duration, 0)
         info = self.media.get(str(spec.source))
         if info is None:
             return 0, 0  # already reported by probing
         where = spec.source_loc or spec.loc
         if info.main_video is None:
-            kind = "a picture" if info.kind == "image" else "audio only"
-            hint = "use 'still:' for pictures" if info.kind == "image" else "use it as narration or music"
-            self.problems.append(where.problem(f"scene '{scene.id}': {spec.source.name} is {kind}, not a video clip", hint))
+            kind = _("a picture") if info.kind == "image" else _("audio only")
+            hint = _("use 'still:' for pictures") if info.kind == "image" else _("use it as narration or music")
+            self.problems.append(where.problem(_("scene '{id}': {name} is {kind}, not a video clip").format(id=scene.id, name=spec.source.name, kind=kind), hint))
             return 0, 0
         available = media_frames(info, self.fps)
         source_in = self.frames(spec.in_point) if spec.in_point else 0
         if source_in >= available:
             self.problems.append(where.problem(
-                f"scene '{scene.id}': in point {_secs(source_in, self.fps)} is at or past the end of "
-                f"{spec.source.name} ({_secs(available, self.fps)})", "choose an earlier in point"))
+                _("scene '{id}': in point {at} is at or past the end of {name} ({end})").format(id=scene.id, at=_secs(source_in, self.fps), name=spec.source.name, end=_secs(available, self.fps)), _("choose an earlier in point")))
             return 0, 0
         if spec.out_point is not None:
             out = self.frames(spec.out_point)
             if out > available:
                 self.problems.append((spec.out_loc or where).problem(
-                    f"scene '{scene.id}': out point {_secs(out, self.fps)} is past the end of "
-                    f"{spec.source.name} ({_secs(available, self.fps)})",
-                    f"the clip ends at {_secs(available, self.fps)}; use an earlier out point"))
+                    _("scene '{id}': out point {out} is past the end of {name} ({end})").format(id=scene.id, out=_secs(out, self.fps), name=spec.source.name, end=_secs(available, self.fps)),
+                    _("the clip ends at {secs}; use an earlier out point").format(secs=_secs(available, self.fps))))
                 return 0, 0
             if out <= source_in:
                 self.problems.append((spec.out_loc or where).problem(
-                    f"scene '{scene.id}': out point {_secs(out, self.fps)} is not after the in point {_secs(source_in, self.fps)}"))
+                    _("scene '{id}': out point {out} is not after the in point {in_point}").format(id=scene.id, out=_secs(out, self.fps), in_point=_secs(source_in, self.fps))))
                 return 0, 0
             return source_in, out - source_in
         if spec.duration is not None:
             duration = self.frames(spec.duration)
             if source_in + duration > available:
                 self.problems.append(where.problem(
-                    f"scene '{scene.id}': {_secs(duration, self.fps)} from {_secs(source_in, self.fps)} runs past the end of "
-                    f"{spec.source.name} ({_secs(available, self.fps)})",
-                    f"at most {_secs(available - source_in, self.fps)} is left after the in point"))
+                    _("scene '{id}': {length} from {start} runs past the end of {name} ({end})").format(id=scene.id, length=_secs(duration, self.fps), start=_secs(source_in, self.fps), name=spec.source.name, end=_secs(available, self.fps)),
+                    _("at most {secs} is left after the in point").format(secs=_secs(available - source_in, self.fps))))
                 return 0, 0
             return source_in, duration
         return source_in, available - source_in
@@ -118,7 +118,7 @@ class _Resolver:
             spec = scene.transition
             d = self.frames(spec.duration) if spec.kind != "cut" else 0
             if spec.kind != "cut" and d <= 0:
-                self.problems.append(spec.loc.problem(f"scene '{scene.id}': {spec.kind} is shorter than one frame"))
+                self.problems.append(spec.loc.problem(_("scene '{id}': {kind} is shorter than one frame").format(id=scene.id, kind=spec.kind)))
             overlaps.append(max(d, 0))
         for index, scene in enumerate(board.scenes):
             incoming = overlaps[index - 1] if index > 0 else 0
@@ -126,9 +126,8 @@ class _Resolver:
             if incoming + outgoing > scene_len[index] and scene_len[index] > 0:
                 spec = scene.transition if outgoing else board.scenes[index - 1].transition
                 self.problems.append((spec.loc or scene.loc).problem(
-                    f"scene '{scene.id}' is {_secs(scene_len[index], fps)} long; its transitions need "
-                    f"{_secs(incoming + outgoing, fps)}: the transition does not fit",
-                    "shorten the transition or lengthen the scene"))
+                    _("scene '{id}' is {length} long; its transitions need {needed}: the transition does not fit").format(id=scene.id, length=_secs(scene_len[index], fps), needed=_secs(incoming + outgoing, fps)),
+                    _("shorten the transition or lengthen the scene")))
 
         spans, shots, texts, audio, transitions = [], [], [], [], []
         start = 0
@@ -177,12 +176,11 @@ class _Resolver:
     def within_scene(self, scene: Scene, span: SceneSpan, item, what: str) -> tuple[int, int] | None:
         at, duration = self.frames(item.at), self.frames(item.duration)
         if duration <= 0:
-            self.problems.append(item.loc.problem(f"scene '{scene.id}': {what} is shorter than one frame"))
+            self.problems.append(item.loc.problem(_("scene '{id}': {what} is shorter than one frame").format(id=scene.id, what=what)))
             return None
         if at + duration > span.duration:
             self.problems.append(item.loc.problem(
-                f"scene '{scene.id}': {what} from {_secs(at, self.fps)} for {_secs(duration, self.fps)} ends after the "
-                f"scene ({_secs(span.duration, self.fps)})", "start it earlier or shorten it"))
+                _("scene '{id}': {what} from {start} for {length} ends after the scene ({scene_length})").format(id=scene.id, what=what, start=_secs(at, self.fps), length=_secs(duration, self.fps), scene_length=_secs(span.duration, self.fps)), _("start it earlier or shorten it")))
             return None
         return span.start + at, duration
 
@@ -193,7 +191,7 @@ class _Resolver:
             if placed:
                 out.append(TextItem("title", scene.id, *placed, scene.title.text, where=str(scene.title.loc)))
         for lower in scene.lower_thirds:
-            placed = self.within_scene(scene, span, lower, "lower third")
+            placed = self.within_scene(scene, span, lower, _("lower third"))
             if placed:
                 out.append(TextItem("lower_third", scene.id, *placed, lower.text, lower.subtext, str(lower.loc)))
         even = [c for c in scene.captions if c.at is None]
@@ -211,9 +209,11 @@ class _Resolver:
                 end = window_start + ((i + 1) * window) // n - CAPTION_GAP_FRAMES
                 if end - begin <= 0:
                     self.problems.append(caption.loc.problem(
-                        f"scene '{scene.id}': {n} captions do not fit in {_secs(window, self.fps)}",
-                        "use fewer captions or a longer scene"))
+                        _("scene '{id}': {n} captions do not fit in {secs}").format(id=scene.id, n=n, secs=_secs(window, self.fps)),
+                        _("use fewer captions or a longer scene")))
                     break
+                if self.max_caption_frames is not None:
+                    end = min(end, begin + self.max_caption_frames)  # a plain caption stays no longer than the rules allow
                 out.append(TextItem("caption", scene.id, begin, end - begin, caption.text, where=str(caption.loc)))
         return sorted(out, key=lambda t: (t.start, t.kind))
 
@@ -230,17 +230,15 @@ class _Resolver:
         if info is None:
             return []
         if not info.audio:
-            self.problems.append(spec.loc.problem(f"scene '{scene.id}': narration {name} has no sound"))
+            self.problems.append(spec.loc.problem(_("scene '{id}': narration {name} has no sound").format(id=scene.id, name=name)))
             return []
         at = self.frames(spec.at)
         length = media_frames(info, self.fps)
         if at + length > span.duration:
-            hint = ("lengthen the scene's shots or trim the narration" if spec.file is not None else
+            hint = (_("lengthen the scene's shots or trim the narration") if spec.file is not None else
                     _("shorten the text, raise narration.rate, or lengthen the scene's shots"))
             self.problems.append(spec.loc.problem(
-                f"scene '{scene.id}': narration {name} is {_secs(length, self.fps)}; from "
-                f"{_secs(at, self.fps)} it runs {_secs(at + length - span.duration, self.fps)} past the end of the scene "
-                f"({_secs(span.duration, self.fps)})", hint))
+                _("scene '{id}': narration {name} is {length}; from {start} it runs {over} past the end of the scene ({scene_length})").format(id=scene.id, name=name, length=_secs(length, self.fps), start=_secs(at, self.fps), over=_secs(at + length - span.duration, self.fps), scene_length=_secs(span.duration, self.fps)), hint))
             return []
         return [AudioItem("narration", source, span.start + at, length, 0, spec.volume, scene=scene.id,
                           where=str(spec.loc), voice=voice)]
@@ -261,11 +259,11 @@ class _Resolver:
         if info is None or total <= 0:
             return []
         if not info.audio:
-            self.problems.append(music.loc.problem(f"music {music.file.name} has no sound"))
+            self.problems.append(music.loc.problem(_("music {name} has no sound").format(name=music.file.name)))
             return []
         length = media_frames(info, self.fps)
         if length <= 0:
-            self.problems.append(music.loc.problem(f"music {music.file.name} is shorter than one frame"))
+            self.problems.append(music.loc.problem(_("music {name} is shorter than one frame").format(name=music.file.name)))
             return []
         items, start = [], 0
         while start < total:  # a short bed loops, each pass an item of its own
@@ -277,9 +275,11 @@ class _Resolver:
 
 
 def resolve_timeline(board: Storyboard, media: dict[str, MediaInfo], speech: dict[str, Speech] | None = None,
-                     cue_limits: CueLimits | None = None) -> Timeline:
+                     cue_limits: CueLimits | None = None, *, max_caption_seconds: float | None = None) -> Timeline:
     """Raises SpecError listing every timing problem, each pointing at its storyboard line.
 
     `speech` (scene id → Speech, from kbvideo.speech.narration) times narration written as text and the
-    captions split from it; its scratch WAVs must be in `media` too."""
-    return _Resolver(board, media, speech, cue_limits).resolve()
+    captions split from it; its scratch WAVs must be in `media` too. Captions written as plain strings
+    share their scene evenly; with `max_caption_seconds` (the rules profile's limit) each stays on screen
+    at most that long, from the start of its share."""
+    return _Resolver(board, media, speech, cue_limits, max_caption_seconds).resolve()
