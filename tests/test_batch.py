@@ -270,3 +270,15 @@ def test_init_from_the_builtin_template_validates(tmp_path, monkeypatch):
     repo = Path(__file__).resolve().parents[1]
     assert (repo / "storyboards" / "templates" / "standar.yaml").read_text() == \
         (tmp_path / "storyboards" / "templates" / "standar.yaml").read_text()
+
+
+def test_roster_names_never_reach_the_terminal_raw(project, media, monkeypatch):
+    paths = make_roster_project(project, media)
+    paths["roster"].write_text(ROSTER.splitlines()[0] + "\nKampung\x1b[2J KB Jahat,Satu,Kota A,kota,desa-a,40,30\n",
+                               encoding="utf-8")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["batch", "storyboards/templates/t.yaml", "--roster", "storyboards/roster.csv",
+                                       "-o", "out", "--draft", "--rules", "tiny-rules.yaml", "-q"])
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output + result.stderr
+    assert "Kampung\\x1b[2J KB Jahat" in result.stderr  # shown, escaped visibly

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from kbvideo.errors import Problem
+from kbvideo.errors import Problem, printable
 from kbvideo.i18n import _, ngettext
 
 STATUSES = ("rendered", "up to date", "invalid", "failed")
@@ -78,7 +78,7 @@ class BatchReport:
         verdicts = {"pass": _("pass"), "warn": _("warn"), "fail": _("fail")}
         rows = []
         for r in self.results:
-            rows.append([r.village, statuses.get(r.status, r.status), "-" if r.duration is None else _clock(r.duration),
+            rows.append([printable(r.village, 40), statuses.get(r.status, r.status), "-" if r.duration is None else _clock(r.duration),
                          verdicts.get(r.verdict, r.verdict or "-"), r.output or "-", f"{r.seconds:.1f}s"])
         widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
         lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),

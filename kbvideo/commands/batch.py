@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from kbvideo.errors import UsageError
+from kbvideo.errors import UsageError, printable
 from kbvideo.i18n import _
 
 
@@ -78,13 +78,13 @@ def batch(ctx: click.Context, storyboards: tuple[Path, ...], roster: Path | None
         ctx.exit(128 + exc.signum)
     for result in report.results:
         if result.status == "invalid":
-            click.echo(_("{source}: {village}: INVALID (skipped)").format(source=result.source, village=result.village), err=True)
+            click.echo(_("{source}: {village}: INVALID (skipped)").format(source=result.source, village=printable(result.village, 80)), err=True)
             for problem in result.problems:
                 click.echo(problem.format(), err=True)
             if not result.problems and result.error:
                 click.echo(result.error, err=True)
         elif result.status == "failed":
-            click.echo(_("{source}: {village}: FAILED: {error}").format(source=result.source, village=result.village, error=result.error), err=True)
+            click.echo(_("{source}: {village}: FAILED: {error}").format(source=result.source, village=printable(result.village, 80), error=printable(result.error or "", 400)), err=True)
             if result.log:
                 click.echo(_("  log: {log}").format(log=result.log), err=True)
         elif result.verdict == "fail":
