@@ -30,7 +30,7 @@ from kbvideo.media.ffmpeg_bin import ffmpeg_exe  # noqa: E402
 
 FONT_BOLD = REPO / "kbvideo" / "fonts" / "DejaVuSans-Bold.ttf"
 FONT = REPO / "kbvideo" / "fonts" / "DejaVuSans.ttf"
-BANNER = (235, 110, 20)  # the label banner: tests look for it at the top of the upright picture
+BANNER = (235, 110, 20)  # the thin band at the top: tests look for it at the top of the upright picture
 BITEXACT = ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact"]
 
 
@@ -99,40 +99,88 @@ CLIPS = [
 ]
 
 
-def clip_label(spec: ClipSpec) -> Image.Image:
-    """Full-frame RGBA overlay: banner with the title, the shot wanted, the technical spec, safe-area marks."""
+# kbvideo draws its own text in named zones (kbvideo/layout/screen.py): the scene title at the top
+# (to ~15 % of the height), the lower third on the left above the caption zone (~66-82 %) and the
+# captions at the bottom (the last ~20 %). A placeholder keeps all of its text in the band between,
+# so a draft shows both, one above the other, never on top of each other.
+BAND = 0.025  # the thin orange band at the very top (inside the 5 % margin above the title-safe area)
+BOX_TOP, BOX_BOTTOM = 0.19, 0.63  # the middle info box stays inside this band of the height
+
+
+def band_height(height: int) -> int:
+    return max(8, round(height * BAND))
+
+
+@dataclass(frozen=True)
+class InfoBox:
+    """Where middle_box put things: the row left for the running timecode (clips only)."""
+
+    row_top: int
+    row_height: int
+    right: int  # inner right edge of the box (the sync flash sits there)
+
+
+def middle_box(img: Image.Image, title: str, lines: list[str], detail: str, timecode_rows: int = 0,
+               box_alpha: int = 150) -> InfoBox:
+    """The thin orange band at the top and, in the middle of the picture, a dark box with the
+    headline (which footage belongs here), the lines for the camera person and the technical detail;
+    `timecode_rows` leaves room under them for ffmpeg's running timecode."""
+    width, height = img.size
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 0, width, band_height(height) - 1), fill=BANNER + (255,))
+    margin = int(width * 0.08)
+    inner = width - 2 * margin - int(width * 0.04)
+    head = fit_font(draw, title, inner, int(height * 0.066))
+    body = fit_font(draw, max(lines, key=len), inner, int(height * 0.038), bold=False)
+    small = fit_font(draw, detail, inner, max(12, int(body.size * 0.78)), bold=False)
+    tc_h = int(max(14, body.size) * 1.7) * timecode_rows
+    pad = int(height * 0.022)
+    heights = [int(head.size * 1.3), int(height * 0.012)] + [int(body.size * 1.35)] * len(lines) + [int(small.size * 1.5)]
+    total = sum(heights) + tc_h + 2 * pad
+    top = max(int(height * BOX_TOP), (int(height * BOX_TOP) + int(height * BOX_BOTTOM) - total) // 2)
+    bottom = top + total
+    assert bottom <= height * BOX_BOTTOM, (title, bottom / height)
+    overlay = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    ImageDraw.Draw(overlay).rounded_rectangle((margin, top, width - margin, bottom), radius=max(6, height // 70),
+                                              fill=(0, 0, 0, box_alpha))
+    img.alpha_composite(overlay) if img.mode == "RGBA" else img.paste(overlay, (0, 0), overlay)
+    draw = ImageDraw.Draw(img)
+    y = top + pad
+    draw.text((width // 2, y), title, font=head, fill="white", anchor="ma",
+              stroke_width=max(1, height // 360), stroke_fill=(90, 40, 0))
+    y += heights[0]
+    rule = y + heights[1] // 2 - int(head.size * 0.15)  # a short orange rule under the headline
+    draw.line((width // 2 - int(width * 0.12), rule, width // 2 + int(width * 0.12), rule), fill=BANNER,
+              width=max(2, height // 240))
+    y += heights[1]
+    for line in lines:
+        draw.text((width // 2, y), line, font=body, fill="white", anchor="ma")
+        y += int(body.size * 1.35)
+    draw.text((width // 2, y), detail, font=small, fill=(255, 230, 180), anchor="ma")
+    y += int(small.size * 1.5)
+    return InfoBox(y, tc_h, width - margin - int(width * 0.02))
+
+
+def clip_label(spec: ClipSpec) -> tuple[Image.Image, InfoBox]:
+    """Full-frame RGBA overlay: the thin band, the middle box (title, shot wanted, technical spec, a row
+    left for the timecode) and short title-safe marks at the left and right edges."""
     width, height = spec.size
     img = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
-    unit = min(width, height)
-    # title-safe frame (90 %) so crops and scaling are visible; the banner is drawn over it
-    sx, sy = int(width * 0.05), int(height * 0.05)
-    draw.rectangle((sx, sy, width - sx, height - sy), outline=(255, 255, 255, 110), width=2)
-    banner_h = int(height * (0.10 if spec.portrait_phone else 0.17))
-    draw.rectangle((0, 0, width, banner_h), fill=BANNER + (255,))
-    margin = int(width * 0.05)
-    title_font = fit_font(draw, spec.title, width - 2 * margin, int(unit * 0.085))
-    draw.text((width // 2, banner_h // 2), spec.title, font=title_font, fill="white", anchor="mm",
-              stroke_width=max(1, unit // 240), stroke_fill=(90, 40, 0))
+    # the 90 % title-safe edges, as short marks at mid-height (clear of every kbvideo zone): crops show
+    sx = int(width * 0.05)
+    for x in (sx, width - sx):
+        draw.line((x, int(height * 0.36), x, int(height * 0.46)), fill=(255, 255, 255, 150), width=2)
     fps_text = {"30000/1001": "29.97"}.get(spec.fps, spec.fps)
     if spec.sample_rate:
         sound = f"AAC {spec.sample_rate / 1000:g} kHz {'mono' if spec.channels == 1 else 'stereo'}"
     else:
         sound = "tanpa audio"
     coded = f" (tersimpan {height}×{width} + rotasi)" if spec.portrait_phone else ""
-    lines = ["CONTOH — ganti dengan rekaman asli:", spec.wanted]
-    body = fit_font(draw, max(lines, key=len), width - 2 * margin - 20, int(unit * 0.045), bold=False)
-    small = font(max(12, int(body.size * 0.7)), bold=False)
     spec_text = f"{width}×{height}{coded} · {fps_text} fps · {spec.seconds:g} s · {sound}"
-    small = fit_font(draw, spec_text, width - 2 * margin - 20, small.size, bold=False)
-    line_h = int(body.size * 1.35)
-    top = banner_h + int(unit * 0.04)
-    bottom = top + line_h * len(lines) + int(small.size * 1.5)
-    draw.rounded_rectangle((margin - 10, top - 8, width - margin + 10, bottom + 4), radius=10, fill=(0, 0, 0, 140))
-    for i, line in enumerate(lines):
-        draw.text((width // 2, top + i * line_h), line, font=body, fill="white", anchor="ma")
-    draw.text((width // 2, bottom), spec_text, font=small, fill=(255, 230, 180, 255), anchor="md")
-    return img
+    box = middle_box(img, spec.title, ["CONTOH — ganti dengan rekaman asli:", spec.wanted], spec_text,
+                     timecode_rows=1, box_alpha=140)
+    return img, box
 
 
 def clip_audio(spec: ClipSpec) -> np.ndarray:
@@ -157,7 +205,8 @@ def clip_audio(spec: ClipSpec) -> np.ndarray:
 
 def make_clip(spec: ClipSpec, out_dir: Path, work: Path) -> Path:
     width, height = spec.size
-    clip_label(spec).save(work / "label.png")
+    label, box = clip_label(spec)
+    label.save(work / "label.png")
     shutil.copyfile(FONT_BOLD, work / "font.ttf")
     (work / "timecode.txt").write_text("%{pts:hms}  #%{frame_num}", encoding="utf-8")
     colours = ":".join(f"c{i}={c}" for i, c in enumerate(spec.colours))
@@ -166,15 +215,16 @@ def make_clip(spec: ClipSpec, out_dir: Path, work: Path) -> Path:
     if spec.sample_rate:
         write_wav(work / "sound.wav", clip_audio(spec), spec.sample_rate)
         args += ["-i", "sound.wav"]
-    unit = min(width, height)
-    flash = max(24, unit // 12)
-    tc_size = max(14, unit // 24)
+    # the running timecode and the sync flash share the last row of the middle box
+    tc_size = int(box.row_height / 1.7 * 0.8)
+    flash = int(box.row_height * 0.8)
+    row_mid = box.row_top + box.row_height // 2
     graph = (
         "[0:v][1:v]overlay=0:0:shortest=1,"
-        f"drawbox=x=iw-{flash}-{unit // 20}:y=ih-{flash}-{unit // 20}-{tc_size * 2}:w={flash}:h={flash}"
+        f"drawbox=x={box.right - flash}:y={row_mid - flash // 2}:w={flash}:h={flash}"
         ":color=white:t=fill:enable='lt(mod(t,1),0.1)',"
         f"drawtext=fontfile=font.ttf:textfile=timecode.txt:expansion=normal:fontsize={tc_size}"
-        f":fontcolor=white:box=1:boxcolor=black@0.55:boxborderw=6:x=w-tw-{unit // 20}:y=h-th-{unit // 20}"
+        f":fontcolor=white:box=1:boxcolor=black@0.55:boxborderw=6:x=(w-tw)/2:y={row_mid - tc_size // 2}"
     )
     if spec.portrait_phone:
         graph += ",transpose=cclock"  # stored sideways, as a phone held upright records it
@@ -230,73 +280,69 @@ def photo_background(size: tuple[int, int], seed: int, sky, ground) -> Image.Ima
     return img
 
 
-def still_label(img: Image.Image, title: str, wanted: str) -> None:
+def still_label(img: Image.Image, title: str, wanted: str, detail: str | None = None) -> None:
+    """The thin orange band at the top and the middle info box (see middle_box), as on the clips."""
     width, height = img.size
-    draw = ImageDraw.Draw(img)
-    banner_h = int(height * 0.16)
-    draw.rectangle((0, 0, width, banner_h), fill=BANNER)
-    draw.text((width // 2, banner_h // 2), title, font=fit_font(draw, title, int(width * 0.9), int(height * 0.09)),
-              fill="white", anchor="mm")
-    lines = ["CONTOH — ganti dengan foto asli:", wanted]
-    body = fit_font(draw, max(lines, key=len), int(width * 0.86), int(height * 0.045), bold=False)
-    top = banner_h + int(height * 0.04)
-    line_h = int(body.size * 1.35)
-    draw.rounded_rectangle((int(width * 0.05), top - 10, int(width * 0.95), top + line_h * 2 + 6), radius=12,
-                           fill=(0, 0, 0))
-    for i, line in enumerate(lines):
-        draw.text((width // 2, top + i * line_h), line, font=body, fill="white", anchor="ma")
-    draw.text((width // 2, height - int(height * 0.05)), "▲ ATAS (foto tegak bila orientasi EXIF dihormati)"
-              if "PANEN" in title else f"{width}×{height}", font=font(int(height * 0.03), False),
-              fill="white", anchor="md")
+    middle_box(img, title, ["CONTOH — ganti dengan foto asli:", wanted], detail or f"{width}×{height}",
+               box_alpha=185)
 
 
+# stills are made at the frame's height (1080) so `contain` fills it without enlarging them
 def make_kebun_panen(out_dir: Path) -> None:
-    """1200x900 as displayed, stored sideways (900x1200) with EXIF orientation 6 (rotate 90° clockwise)."""
-    upright = photo_background((1200, 900), 21, sky=(150, 200, 235), ground=(70, 140, 60))
-    still_label(upright, "KEBUN PIKATU — PANEN", "Warga memanen sayur di Kebun Pikatu (foto mendatar)")
+    """1440x1080 as displayed, stored sideways (1080x1440) with EXIF orientation 6 (rotate 90° clockwise)."""
+    upright = photo_background((1440, 1080), 21, sky=(150, 200, 235), ground=(70, 140, 60))
+    still_label(upright, "KEBUN PIKATU — PANEN", "Warga memanen sayur di Kebun Pikatu (foto mendatar)",
+                "1440×1080 · ▲ ATAS: foto tegak bila orientasi EXIF dihormati")
     stored = upright.transpose(Image.Transpose.ROTATE_90)  # counter-clockwise; orientation 6 turns it back
     exif = Image.Exif()
     exif[0x0112] = 6
-    stored.save(out_dir / "kebun-panen.jpg", quality=82, exif=exif.tobytes(), optimize=True)
+    stored.save(out_dir / "kebun-panen.jpg", quality=80, exif=exif.tobytes(), optimize=True)
 
 
 def make_kader(out_dir: Path) -> None:
-    img = photo_background((1200, 800), 22, sky=(235, 225, 205), ground=(170, 120, 90))
+    width, height = 1620, 1080
+    k = height / 800  # the figures were drawn for 1200x800
+    img = photo_background((width, height), 22, sky=(235, 225, 205), ground=(170, 120, 90))
     draw = ImageDraw.Draw(img)
     rng = np.random.default_rng(23)
     for i in range(7):  # people-shaped silhouettes
-        cx = 130 + i * 155 + int(rng.integers(-20, 20))
-        top = 430 + int(rng.integers(-30, 30))
+        cx = int((130 + i * 155 + int(rng.integers(-20, 20))) * k)
+        top = int((430 + int(rng.integers(-30, 30))) * k)
         shirt = tuple(int(v) for v in rng.integers(40, 220, 3))
-        draw.ellipse((cx - 38, top - 90, cx + 38, top - 10), fill=(120, 85, 60))
-        draw.rounded_rectangle((cx - 60, top, cx + 60, 800), radius=40, fill=shirt)
+        draw.ellipse((cx - int(38 * k), top - int(90 * k), cx + int(38 * k), top - int(10 * k)), fill=(120, 85, 60))
+        draw.rounded_rectangle((cx - int(60 * k), top, cx + int(60 * k), height), radius=int(40 * k), fill=shirt)
     still_label(img, "KADER KB — foto bersama", "Para kader Kampung KB berfoto di depan sekretariat")
-    img.save(out_dir / "kader.jpg", quality=82, optimize=True)
+    img.save(out_dir / "kader.jpg", quality=80, optimize=True)
 
 
 def make_peta(out_dir: Path) -> None:
-    """RGBA map with fully transparent surroundings. Under them sits loud magenta: a renderer that
-    drops alpha shows it at once."""
-    width, height = 1000, 800
+    """RGBA map, 1920x1080 (it fills the frame), with fully transparent surroundings. Under them sits
+    loud magenta: a renderer that drops alpha shows it at once. Its text stays in the middle band,
+    clear of kbvideo's title, lower-third and caption zones."""
+    width, height = 1920, 1080
+    k, dx = height / 800, (width - 1000 * height / 800) / 2  # drawn for 1000x800, scaled, centred
+
+    def at(x: float, y: float) -> tuple[int, int]:
+        return int(dx + x * k), int(y * k)
+
     rgba = np.zeros((height, width, 4), np.uint8)
     rgba[..., :3] = (255, 0, 255)
     img = Image.fromarray(rgba)
     shape = Image.new("L", (width, height), 0)
     outline = [(170, 120), (520, 70), (830, 180), (900, 430), (760, 700), (420, 740), (180, 610), (110, 360)]
-    ImageDraw.Draw(shape).polygon(outline, fill=255)
+    ImageDraw.Draw(shape).polygon([at(x, y) for x, y in outline], fill=255)
     land = Image.new("RGBA", (width, height), (120, 180, 110, 255))
     draw = ImageDraw.Draw(land)
-    for x in range(0, width, 60):  # streets
-        draw.line((x, 0, x + 200, height), fill=(235, 230, 210, 255), width=6)
-    for y in range(0, height, 90):
-        draw.line((0, y, width, y - 80), fill=(235, 230, 210, 255), width=4)
-    draw.ellipse((470, 330, 560, 420), fill=BANNER + (255,))
-    label_font = font(40)
-    for text, at in (("KELURAHAN JENGGOT", (500, 260)), ("Kampung KB Mandiri Utama", (500, 470))):
-        draw.text(at, text, font=label_font if "JENGGOT" in text else font(30, False), fill=(30, 50, 30, 255),
-                  anchor="mm", stroke_width=3, stroke_fill=(255, 255, 255, 255))
-    draw.text((500, 560), "CONTOH PETA — ganti dengan peta wilayah asli", font=font(24, False),
-              fill=(30, 50, 30, 255), anchor="mm")
+    for x in range(0, width, 80):  # streets
+        draw.line((x, 0, x + 270, height), fill=(235, 230, 210, 255), width=8)
+    for y in range(0, height + 110, 120):
+        draw.line((0, y, width, y - 110), fill=(235, 230, 210, 255), width=5)
+    draw.ellipse((*at(470, 300), *at(560, 390)), fill=BANNER + (255,))
+    for text, y, face in (("KELURAHAN JENGGOT", 250, font(54)), ("Kampung KB Mandiri Utama", 430, font(40, False))):
+        draw.text((width // 2, int(y * k)), text, font=face, fill=(30, 50, 30, 255), anchor="mm", stroke_width=4,
+                  stroke_fill=(255, 255, 255, 255))
+    draw.text((width // 2, int(480 * k)), "CONTOH PETA — ganti dengan peta wilayah asli", font=font(32, False),
+              fill=(30, 50, 30, 255), anchor="mm", stroke_width=2, stroke_fill=(235, 240, 225, 255))
     img.paste(land, (0, 0), shape)
     # a soft shadow around the border: partial alpha over a dark colour (only alpha 0 hides magenta)
     halo = np.array(shape.resize((width // 8, height // 8)).resize((width, height), Image.Resampling.BILINEAR))

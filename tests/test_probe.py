@@ -424,6 +424,7 @@ def test_portrait_clip_reads_upright_only_when_rotated(tmp_path):
     with Image.open(out) as img:
         assert img.size == (720, 1280)
         assert near(img.convert("RGB").getpixel((20, 10)), BANNER)
+        assert not near(img.convert("RGB").getpixel((360, 1270)), BANNER)  # only at the top: not upside down
     raw = tmp_path / "raw.png"
     run_ffmpeg("-noautorotate", "-i", str(ASSETS / "clips" / "kolam-lele.mp4"), "-frames:v", "1", str(raw))
     with Image.open(raw) as img:
@@ -432,22 +433,60 @@ def test_portrait_clip_reads_upright_only_when_rotated(tmp_path):
         assert not near(img.convert("RGB").getpixel((640, 10)), BANNER)
 
 
+def placeholder_text_in_kbvideo_zones(img) -> list[str]:
+    """Which of kbvideo's text zones (kbvideo/layout/screen.py, as fractions of the picture) hold
+    placeholder text: white pixels (every placeholder's text is white), below the thin orange band."""
+    import numpy as np
+
+    rgb = np.asarray(img.convert("RGB"))
+    h, w = rgb.shape[:2]
+    white = rgb.min(axis=2) > 240
+    zones = {"title": white[int(h * 0.035):int(h * 0.16)], "caption": white[int(h * 0.80):],
+             "lower third": white[int(h * 0.66):int(h * 0.80), :int(w * 0.62)]}
+    return [name for name, zone in zones.items() if zone.any()]
+
+
+@pytest.mark.parametrize("name", sorted(CLIP_CONTRACT))
+def test_sample_clip_text_keeps_clear_of_kbvideos_zones(tmp_path, name):
+    """The placeholder's label, timecode and sync flash sit in the middle box: kbvideo's scene title,
+    lower third and captions never land on placeholder text. The frame at 0.0 s has the flash on."""
+    from PIL import Image
+
+    out = tmp_path / "frame.png"
+    run_ffmpeg("-i", str(ASSETS / "clips" / name), "-frames:v", "1", str(out))
+    with Image.open(out) as img:
+        assert near(img.convert("RGB").getpixel((img.width // 2, 3)), BANNER)  # the thin band, no text
+        assert placeholder_text_in_kbvideo_zones(img) == []
+
+
+def test_sample_still_text_keeps_clear_of_kbvideos_zones():
+    from PIL import Image, ImageOps
+
+    for name in ("kebun-panen.jpg", "kader.jpg", "peta-jenggot.png"):
+        with Image.open(ASSETS / "stills" / name) as img:
+            upright = ImageOps.exif_transpose(img).convert("RGBA")
+            flat = Image.alpha_composite(Image.new("RGBA", upright.size, (0, 0, 0, 255)), upright)
+            assert placeholder_text_in_kbvideo_zones(flat) == [], name
+
+
 def test_sample_stills():
     from PIL import Image, ImageOps
 
     panen = probe(ASSETS / "stills" / "kebun-panen.jpg")
-    assert (panen.display_size, panen.exif_orientation) == ((1200, 900), 6)
+    assert (panen.display_size, panen.exif_orientation) == ((1440, 1080), 6)
     with Image.open(ASSETS / "stills" / "kebun-panen.jpg") as img:
-        assert img.size == (900, 1200)  # stored sideways
-        assert not near(img.getpixel((450, 10)), BANNER)
+        assert img.size == (1080, 1440)  # stored sideways
+        assert not near(img.getpixel((540, 10)), BANNER)
         upright = ImageOps.exif_transpose(img)
-        assert upright.size == (1200, 900) and near(upright.getpixel((600, 10)), BANNER)
+        assert upright.size == (1440, 1080) and near(upright.getpixel((720, 10)), BANNER)
 
     kader = probe(ASSETS / "stills" / "kader.jpg")
-    assert (kader.display_size, kader.exif_orientation, kader.has_alpha) == ((1200, 800), None, False)
+    assert (kader.display_size, kader.exif_orientation, kader.has_alpha) == ((1620, 1080), None, False)
 
     peta = probe(ASSETS / "stills" / "peta-jenggot.png")
-    assert peta.has_alpha and peta.extra["mode"] == "RGBA"
+    assert peta.has_alpha and peta.extra["mode"] == "RGBA" and peta.display_size == (1920, 1080)
+    # kbvideo never enlarges a `contain` still: the photos and the map fill a 1920x1080 frame's height
+    assert all(w >= 1920 or h >= 1080 for w, h in (panen.display_size, kader.display_size, peta.display_size))
     with Image.open(ASSETS / "stills" / "peta-jenggot.png") as img:
         import numpy as np
 
