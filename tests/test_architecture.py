@@ -37,7 +37,6 @@ RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 
 # (importing part, imported part): arrows that point up today, to be removed.
 KNOWN_UPWARD = {
-    ("storyboard", "timeline"),
     ("rules", "render"),
 }
 

@@ -16,7 +16,8 @@ from kbvideo.render.graphics import TextFitError
 from kbvideo.render import painters
 from kbvideo.render.motion import render_motion_shot
 from kbvideo.render.painters import format_number, make_painter
-from kbvideo.timeline.model import Chart, Shot
+from kbvideo.timeline.model import Shot
+from kbvideo.vocab import Chart
 
 NTSC = Fraction(30000, 1001)
 CARD = Shot("card", "intro", 0, 25, title="Kampung KB Mandiri Utama", subtitle="Kelurahan Jenggot")

@@ -10,7 +10,8 @@ from kbvideo.errors import SpecError, UsageError
 from kbvideo.rules.contest import caption_cps, caption_lines, check_timeline, length_verdict
 from kbvideo.rules.findings import Finding, verdict
 from kbvideo.rules.profile import builtin_profiles, load_profile
-from kbvideo.timeline.model import FAMILY_FUNCTIONS, SceneSpan, Shot, TextItem, Timeline
+from kbvideo.timeline.model import SceneSpan, Shot, TextItem, Timeline
+from kbvideo.vocab import FAMILY_FUNCTIONS
 
 
 def timeline_of(frames: int, *, fps=Fraction(30), topics=("dashat", "pemberdayaan"), functions=FAMILY_FUNCTIONS,

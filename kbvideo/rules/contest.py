@@ -12,7 +12,8 @@ from kbvideo.layout.text import caption_lines as _layout_caption_lines
 from kbvideo.rules.findings import Finding
 from kbvideo.rules.profile import RulesProfile
 from kbvideo.timecode import format_fps, format_seconds
-from kbvideo.timeline.model import FAMILY_FUNCTIONS, TextItem, Timeline
+from kbvideo.timeline.model import TextItem, Timeline
+from kbvideo.vocab import FAMILY_FUNCTIONS
 
 
 def caption_cps(item: TextItem, fps: Fraction) -> float:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kbvideo.errors import Problem
 from kbvideo.timecode import Time
-from kbvideo.timeline.model import Chart
+from kbvideo.vocab import Chart
 
 
 @dataclass(frozen=True, slots=True)

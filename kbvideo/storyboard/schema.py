@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kbvideo.storyboard import validate as v
-from kbvideo.timeline.model import FAMILY_FUNCTIONS, FITS, MOTIONS, TOPICS, TRANSITIONS
+from kbvideo.vocab import FAMILY_FUNCTIONS, FITS, MOTIONS, TOPICS, TRANSITIONS
 
 TIME = {
     "description": 'seconds (12.5), "12s", "1:30", "00:01:30.500" or frames "45f"',

@@ -31,7 +31,7 @@ from kbvideo.storyboard.model import (
 )
 from kbvideo.storyboard.subtitles import read_cues
 from kbvideo.timecode import Time, parse_fps
-from kbvideo.timeline.model import FAMILY_FUNCTIONS, FITS, MOTIONS, SHOT_KINDS, TOPICS, TRANSITIONS, Chart
+from kbvideo.vocab import FAMILY_FUNCTIONS, FITS, MOTIONS, SHOT_KINDS, TOPICS, TRANSITIONS, Chart
 
 SCHEMA_VERSION = 1
 FPS_ALLOWED = (Fraction(24), Fraction(25), Fraction(30), Fraction(30000, 1001), Fraction(50), Fraction(60))

@@ -6,9 +6,10 @@ import json
 from fractions import Fraction
 from typing import Any
 
-from kbvideo.timecode import format_fps
-from kbvideo.timeline.model import AudioItem, Chart, SceneSpan, Shot, TextItem, Timeline, Transition
 from kbvideo.i18n import _
+from kbvideo.timecode import format_fps
+from kbvideo.timeline.model import AudioItem, SceneSpan, Shot, TextItem, Timeline, Transition
+from kbvideo.vocab import Chart
 
 SCHEMA = "kbvideo.timeline"
 VERSION = 1

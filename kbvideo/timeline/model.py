@@ -14,40 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-TOPICS = ("opening", "dashat", "kebun_pikatu", "pemberdayaan", "closing", "other")
-FAMILY_FUNCTIONS = (
-    "keagamaan",
-    "sosial_budaya",
-    "cinta_kasih",
-    "perlindungan",
-    "reproduksi",
-    "sosialisasi_pendidikan",
-    "ekonomi",
-    "pembinaan_lingkungan",
-)
-TRANSITIONS = ("cut", "crossfade", "fade_black", "wipe_left", "wipe_right", "wipe_up", "wipe_down",
-               "slide_left", "slide_right", "circle_open", "circle_close")
-SHOT_KINDS = ("clip", "still", "card", "chart")
-FITS = ("contain", "cover")
-MOTIONS = ("none", "zoom_in", "zoom_out", "pan_left", "pan_right")
-
-
-@dataclass(frozen=True, slots=True)
-class Chart:
-    """An animated data scene: bars growing, figures counting."""
-
-    title: str
-    labels: tuple[str, ...]
-    values: tuple[float, ...]
-    unit: str = ""
-    style: str = "bars"  # "bars" | "countdown"
+from kbvideo.vocab import Chart
 
 
 @dataclass(frozen=True, slots=True)
 class Shot:
     """One picture on the video track, inside one scene, cut on exact frames."""
 
-    kind: str  # clip | still | card | chart
+    kind: str  # one of kbvideo.vocab.SHOT_KINDS
     scene: str
     start: int
     duration: int
@@ -108,7 +82,7 @@ class AudioItem:
 class Transition:
     """Between scene `from_scene` and `to_scene`; occupies [start, start + duration)."""
 
-    kind: str  # one of TRANSITIONS
+    kind: str  # one of kbvideo.vocab.TRANSITIONS
     from_scene: str
     to_scene: str
     start: int
