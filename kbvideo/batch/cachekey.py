@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kbvideo.i18n import _
+from kbvideo.render.files import code_fingerprint
 
 KEY_SUFFIX = ".key.json"
 CHUNK = 1024 * 1024
@@ -31,14 +32,6 @@ def kbvideo_version() -> str:
         return metadata.version("kbvideo")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
         return "0+unknown"
-
-
-def renderer_fingerprint() -> str:
-    try:
-        from kbvideo.render.engine import code_fingerprint
-    except ImportError:  # pragma: no cover
-        return "none"
-    return code_fingerprint()
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -108,7 +101,7 @@ def key_components(*, texts: dict[str, str], row: dict[str, str] | None, timelin
 
     return {
         "kbvideo": kbvideo_version(),
-        "renderer": renderer_fingerprint(),
+        "renderer": code_fingerprint(),
         "storyboards": digest(texts),
         "row": digest(row or {}),
         "assets": digest(assets),

@@ -30,13 +30,17 @@ from typing import Any, Sequence, TextIO
 
 from kbvideo import proc as processes
 from kbvideo.batch.cachekey import FileHasher, changed_parts, combine, key_components, key_path, read_key
+from kbvideo.batch.distributed import DaskExecutor
 from kbvideo.batch.report import BatchReport, LiveDisplay, VillageResult
 from kbvideo.batch.roster import RosterRow, TemplateCache, load_roster, parse_row
-from kbvideo.storyboard.template import template_chain
 from kbvideo.batch.worker import read_progress, run_job
 from kbvideo.errors import KbError, SpecError, UsageError
 from kbvideo.fsutil import InputGuard
 from kbvideo.i18n import _, ngettext
+from kbvideo.pipeline import cache_dir, find_project_root, plan_board, plan_storyboard, storyboard_rules
+from kbvideo.render.files import output_paths
+from kbvideo.storyboard.template import template_chain
+from kbvideo.timeline.io import to_dict
 
 WORK_DIR_NAME = ".kbvideo-batch"
 LOG_DIR_NAME = "logs"
@@ -110,8 +114,6 @@ class _Prepared:
 
 
 def _plan(village: Village, options: BatchOptions, templates: TemplateCache):
-    from kbvideo.pipeline import find_project_root, plan_board, plan_storyboard
-
     if village.row is None:
         return plan_storyboard(village.storyboard, rules=options.rules, root=options.root,
                                allow_outside=options.allow_outside)
@@ -133,8 +135,6 @@ def _rules_argument(options: BatchOptions, plan) -> str:
         return str(Path(name).resolve())
     if name:
         return name
-    from kbvideo.pipeline import storyboard_rules
-
     return storyboard_rules(plan.board) or plan.profile.name
 
 
@@ -155,9 +155,6 @@ def prepare(village: Village, options: BatchOptions, outdir: Path, hasher: FileH
         result.status, result.error = "invalid", exc.format()
         result.seconds = time.monotonic() - started
         return prepared
-    from kbvideo.pipeline import cache_dir
-    from kbvideo.timeline.io import to_dict
-
     result.village = plan.board.kampung.name if plan.board.kampung else village.name
     output = outdir / f"{village.slug}{'.draft' if options.draft else ''}.mp4"
     result.output = str(output)
@@ -165,8 +162,6 @@ def prepare(village: Village, options: BatchOptions, outdir: Path, hasher: FileH
     protect = [str(p) for p in texts] + ([str(Path(options.rules).resolve())] if options.rules and
                                         Path(options.rules).is_file() else [])
     try:  # the renderer guards the video and its sidecars; the key file and the log are written here
-        from kbvideo.render.engine import output_paths
-
         InputGuard([*plan.timeline.media_paths(), *protect]).check_all(
             [*output_paths(output).values(), key_path(output), Path(result.log)])
     except UsageError as exc:
@@ -272,8 +267,6 @@ def run_batch(villages: Sequence[Village], options: BatchOptions, *, stream: Tex
 
     # 1. validate and key every village (in this process: probing is cached)
     hasher_root = Path(options.root).resolve() if options.root else None
-    from kbvideo.pipeline import cache_dir, find_project_root
-
     first = villages[0].storyboard if villages else outdir
     hasher = FileHasher(cache_dir(hasher_root or find_project_root(Path(first))) / "hashes.json")
     templates = TemplateCache()
@@ -294,8 +287,6 @@ def run_batch(villages: Sequence[Village], options: BatchOptions, *, stream: Tex
     if todo:
         if executor is None:
             if options.scheduler:
-                from kbvideo.batch.distributed import DaskExecutor
-
                 executor = DaskExecutor(options.scheduler)
             else:
                 executor = LocalExecutor(min(jobs, len(todo)))

@@ -26,8 +26,13 @@ from typing import Any, Callable
 
 from kbvideo import proc as processes
 from kbvideo.batch.cachekey import write_key
+from kbvideo.check import check_file
 from kbvideo.errors import KbError
 from kbvideo.i18n import _, choose_language, language, set_language
+from kbvideo.rules.drafts import profile_for_output
+from kbvideo.rules.findings import Finding, verdict
+from kbvideo.rules.profile import load_profile
+from kbvideo.timeline.io import from_dict
 
 DEFAULT_RENDERER = "kbvideo.render:render_timeline"
 # Sent by the kernel when the process that started the worker dies (kbvideo.proc lifeline). A signal
@@ -78,12 +83,6 @@ def read_progress(path: Path) -> tuple[int, int, str] | None:
 
 def execute_job(job: dict[str, Any]) -> dict[str, Any]:
     """Render, check and record one village (in this process). Never raises for a village's failure."""
-    from kbvideo.check import check_file
-    from kbvideo.render.engine import profile_for_output
-    from kbvideo.rules.findings import Finding, verdict
-    from kbvideo.rules.profile import load_profile
-    from kbvideo.timeline.io import from_dict
-
     started = time.monotonic()
     output = Path(job["output"])
     work_dir = Path(job["work_dir"])

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator
 from kbvideo.check.analyze import Analysis, AnalysisSettings, Progress, analyze_file, settings_for
 from kbvideo.check.rules import RULE_IDS, check_media, playing_duration
 from kbvideo.errors import MediaError
-from kbvideo.media.probe import MediaInfo
+from kbvideo.media.probe import MediaInfo, probe
 from kbvideo.rules.findings import Finding, verdict
 from kbvideo.rules.profile import RulesProfile
 from kbvideo.i18n import _
@@ -61,8 +61,6 @@ class FileReport:
 def check_file(path: str | Path, profile: RulesProfile, *, quick: bool = False,
                progress: Progress | None = None, settings: AnalysisSettings | None = None) -> FileReport:
     """Probe, decode once (audio only when quick) and apply the rules. Never raises for a broken file."""
-    from kbvideo.media.probe import probe  # late: the probe may be replaced in tests
-
     label = str(path)
     try:
         size = os.stat(path).st_size

@@ -13,6 +13,8 @@ import typing
 from fractions import Fraction
 from pathlib import Path
 
+from kbvideo.errors import UsageError, excerpt
+from kbvideo.i18n import _
 from kbvideo.media.probe import PROBE_VERSION, AudioStream, MediaInfo, VideoStream
 
 MAX_ENTRY_BYTES = 1_000_000  # a real entry is a few kB
@@ -156,9 +158,6 @@ def prepare_cache_dir(folder: str | os.PathLike) -> Path:
     """Create (if needed) and return a cache folder that can be written, or raise UsageError saying why
     (it is a file, a read-only place, a name too long, ...). For writers that need their cache, such as
     render; readers like ProbeCache just run without one."""
-    from kbvideo.errors import UsageError, excerpt
-    from kbvideo.i18n import _
-
     path = Path(folder)
     shown = excerpt(path, 200)
     hint = _("delete or rename it, or set KBVIDEO_CACHE_DIR to a folder you can write")

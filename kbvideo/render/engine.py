@@ -18,7 +18,6 @@ used; a damaged or unsealed entry is rebuilt, with a notice.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 import os
@@ -41,6 +40,7 @@ from kbvideo.layout.screen import Element, resolve_collisions, text_elements
 from kbvideo.media.probe import probe
 from kbvideo.render import ffmpeg
 from kbvideo.render.audio import AudioFacts, Ducking, render_audio
+from kbvideo.render.files import code_fingerprint, output_paths
 from kbvideo.render.graph import TONEMAP, Assets, ClipSource, SegmentGraph
 from kbvideo.render.segments import Segment, plan_segments, segment_key
 from kbvideo.render.sources import source_facts
@@ -50,6 +50,7 @@ from kbvideo.render import partial
 from kbvideo.render.painters import make_painter
 from kbvideo.render.sidecars import write_srt, write_vtt
 from kbvideo.render.stills import contain_size, fit_layers, fit_picture
+from kbvideo.rules.drafts import draft_size, profile_for_output
 from kbvideo.rules.findings import Finding
 from kbvideo.rules.narration import scratch_findings, scratch_items
 from kbvideo.timecode import format_seconds
@@ -57,7 +58,6 @@ from kbvideo.timeline.model import Timeline
 from kbvideo.i18n import _
 
 TEMP_PREFIX = ".kbvideo-render-"
-DRAFT_HEIGHT = 480
 DEFAULT_JOBS = 2
 LONG_FACTOR = 2  # refuse (unless allowed) timelines longer than this many times the profile's maximum ...
 LONG_MARGIN = 300.0  # ... and than the maximum + this many seconds
@@ -103,13 +103,6 @@ def max_render_seconds(profile) -> float:
     return max(limit * LONG_FACTOR, limit + LONG_MARGIN)
 
 
-def output_paths(out_path: Path) -> dict[str, Path]:
-    """Every file a render writes beside its output (the video last)."""
-    stem = out_path.with_suffix("")
-    return {"poster": Path(f"{stem}.jpg"), "srt": Path(f"{stem}.srt"), "vtt": Path(f"{stem}.vtt"),
-            "report": Path(f"{stem}.render.json"), "video": out_path}
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -126,33 +119,6 @@ def _human_bytes(count: float) -> str:
     if count >= 1e9:
         return f"{count / 1e9:.1f} GB"
     return f"{count / 1e6:.0f} MB"
-
-
-@functools.lru_cache(maxsize=None)
-def code_fingerprint() -> str:
-    """Changes when any renderer module changes: cached segments never outlive the code that drew them.
-
-    Read once per process, so that editing the code during a long run cannot mix two fingerprints."""
-    folder = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted([*folder.glob("*.py"), *(folder.parent / "layout").glob("*.py")]):  # layout shapes pixels too
-        digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def draft_size(width: int, height: int) -> tuple[int, int]:
-    if height <= DRAFT_HEIGHT:
-        return width, height
-    w = round(width * DRAFT_HEIGHT / height / 2) * 2
-    return max(2, w), DRAFT_HEIGHT
-
-
-def profile_for_output(profile, timeline: Timeline, draft: bool):
-    """The rules to judge a render of `timeline` by: a draft is small on purpose, so its frame size is its own."""
-    if not draft or profile is None:
-        return profile
-    width, height = draft_size(timeline.width, timeline.height)
-    return dataclasses.replace(profile, width=width, height=height)
 
 
 def layout_elements(timeline: Timeline, *, draft: bool = False, max_chars: int = 42, max_lines: int = 2) -> list[Element]:

@@ -29,6 +29,7 @@ import wave
 from dataclasses import asdict
 from pathlib import Path
 
+import kbvideo
 from kbvideo.errors import KbError, UsageError, excerpt
 from kbvideo.i18n import _
 from kbvideo.speech.model import Speech, Word, letters, tokens
@@ -135,8 +136,6 @@ def synthesize(text: str, rate: int = DEFAULT_RATE) -> tuple[array.array, int, l
 
 def _speak_in_child(text: str, rate: int, wav_path: Path) -> list[tuple[int, int]]:
     """Speak `text` into `wav_path` in a fresh process; returns the word events."""
-    import kbvideo
-
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path(kbvideo.__file__).resolve().parent.parent),
                                                     env.get("PYTHONPATH")) if p)

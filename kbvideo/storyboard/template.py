@@ -28,6 +28,7 @@ read, or print lines of, any other file on the server. Lines of outside template
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from kbvideo.errors import Problem, SpecError, excerpt
@@ -263,8 +264,6 @@ def _merge_scenes(parent: YNode, child: YNode) -> YNode:
 
 def placeholders_in(root: YNode) -> dict[str, list[YNode]]:
     """Every `{name}` placeholder written in the tree (scalars only), with the nodes that use it."""
-    import re
-
     found: dict[str, list[YNode]] = {}
     pattern = re.compile(r"\{([^{}]*)\}")
 
