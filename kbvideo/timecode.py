@@ -72,18 +72,22 @@ def frames_to_seconds(frames: int, fps: Fraction) -> Fraction:
     return Fraction(frames) / fps
 
 
-def format_seconds(seconds: Fraction | float, decimals: int = 1) -> str:
-    """174 → '2:54.0'; 3723.5 → '1:02:03.5'."""
+def format_seconds(seconds: Fraction | float, decimals: int = 1, *, hours: bool = False, separator: str = ".") -> str:
+    """174 → '2:54.0'; 3723.5 → '1:02:03.5'. The one clock formatter: plans, findings, reports, progress,
+    and (hours=True, fixed width) subtitle cues: format_seconds(3723.004, 3, hours=True, separator=",")
+    → '01:02:03,004'."""
     sign = "-" if seconds < 0 else ""
     value = abs(float(seconds))
     scale = 10**decimals
     tenths = round(value * scale)
     whole, frac = divmod(tenths, scale)
-    hours, rest = divmod(whole, 3600)
+    whole_hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
-    tail = f".{frac:0{decimals}d}" if decimals else ""
+    tail = f"{separator}{frac:0{decimals}d}" if decimals else ""
     if hours:
-        return f"{sign}{hours}:{minutes:02d}:{secs:02d}{tail}"
+        return f"{sign}{whole_hours:02d}:{minutes:02d}:{secs:02d}{tail}"
+    if whole_hours:
+        return f"{sign}{whole_hours}:{minutes:02d}:{secs:02d}{tail}"
     return f"{sign}{minutes}:{secs:02d}{tail}"
 
 

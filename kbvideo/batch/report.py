@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from kbvideo.errors import Problem, printable
 from kbvideo.i18n import _, ngettext
+from kbvideo.timecode import format_seconds
 
 STATUSES = ("rendered", "up to date", "invalid", "failed")
 
@@ -78,7 +79,7 @@ class BatchReport:
         verdicts = {"pass": _("pass"), "warn": _("warn"), "fail": _("fail")}
         rows = []
         for r in self.results:
-            rows.append([printable(r.village, 40), statuses.get(r.status, r.status), "-" if r.duration is None else _clock(r.duration),
+            rows.append([printable(r.village, 40), statuses.get(r.status, r.status), "-" if r.duration is None else format_seconds(r.duration, 3),
                          verdicts.get(r.verdict, r.verdict or "-"), r.output or "-", f"{r.seconds:.1f}s"])
         widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
         lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
@@ -94,11 +95,6 @@ class BatchReport:
                              invalid=c["invalid"], failed=c["failed"], check_failed=c["check failed"],
                              seconds=self.seconds))
         return "\n".join(lines)
-
-
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 60}:{whole % 60:02d}.{int(round((seconds - whole) * 1000)) % 1000:03d}"
 
 
 class LiveDisplay:

@@ -38,7 +38,7 @@ class ProgressPrinter:
                     return
                 self.last_draw = now
                 elapsed = now - self.started
-                eta = "--:--" if done == 0 else _clock(elapsed / fraction - elapsed)
+                eta = "--:--" if done == 0 else format_seconds(max(0.0, elapsed / fraction - elapsed), 0)
                 bar = "#" * int(fraction * 30)
                 self.stream.write("\r  " + _("rendering [{bar}] {fraction:4.0%}  {done}/{total} frames  ETA {eta}").format(
                     bar=f"{bar:<30}", fraction=fraction, done=done, total=total, eta=eta) + " ")
@@ -57,11 +57,6 @@ class ProgressPrinter:
             self.stream.write("\n")
             self.stream.flush()
             self.drawn = False  # the next bar starts on a fresh line
-
-
-def _clock(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
 def _seconds_option(ctx, param, value):

@@ -12,7 +12,7 @@ import click
 from kbvideo.errors import MESSAGE_CHARS, KbError, SpecError, printable
 from kbvideo.i18n import _
 from kbvideo.pipeline import Plan, plan_storyboard
-from kbvideo.rules.contest import caption_cps, length_verdict
+from kbvideo.rules.contest import caption_cps, caption_too_fast, caption_too_short, length_verdict
 from kbvideo.rules.findings import Finding
 from kbvideo.rules.profile import builtin_profiles, load_profile, read_profile_text
 from kbvideo.timecode import format_fps, format_seconds
@@ -57,12 +57,10 @@ def _scene_rows(plan: Plan) -> list[list[str]]:
     for index, scene in enumerate(timeline.scenes, 1):
         captions = timeline.texts_in(scene.id, "caption")
         cps = max((caption_cps(c, fps) for c in captions), default=0.0)
-        short = any(Fraction(c.duration) / fps < Fraction(plan.profile.caption_min_duration).limit_denominator(1000)
-                    for c in captions)
         flag = ""
-        if cps > plan.profile.caption_max_cps:
+        if any(caption_too_fast(c, fps, plan.profile) for c in captions):
             flag += " FAST"
-        if short:
+        if any(caption_too_short(c, fps, plan.profile) for c in captions):
             flag += " SHORT"
         rows.append([
             str(index), scene.id, scene.topic,

@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from kbvideo.layout.text import CAPTION_MAX_CHARS, CAPTION_MAX_LINES, TextFitError, caption_lines
-from kbvideo.timecode import round_half_up
+from kbvideo.timecode import format_seconds, round_half_up
 from kbvideo.timeline.model import Timeline
 
 
@@ -44,10 +44,8 @@ def frame_to_ms(frame: int, fps: Fraction) -> int:
 
 
 def format_timestamp(ms: int, separator: str) -> str:
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
+    """A cue time: 3723004 ms → '01:02:03,004' (SubRip, separator ',') or '01:02:03.004' (WebVTT)."""
+    return format_seconds(Fraction(ms, 1000), 3, hours=True, separator=separator)
 
 
 def _lines(text: str, max_chars: int = CAPTION_MAX_CHARS, max_lines: int = CAPTION_MAX_LINES) -> list[str]:

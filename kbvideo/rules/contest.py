@@ -22,6 +22,17 @@ def caption_cps(item: TextItem, fps: Fraction) -> float:
     return len(" ".join(item.text.split())) / float(seconds) if seconds else math.inf
 
 
+def caption_too_fast(item: TextItem, fps: Fraction, profile: RulesProfile) -> bool:
+    """Over the profile's reading speed (`plan` marks it FAST; `validate` warns captions.reading_speed)."""
+    return caption_cps(item, fps) > profile.caption_max_cps
+
+
+def caption_too_short(item: TextItem, fps: Fraction, profile: RulesProfile) -> bool:
+    """On screen less than the profile's minimum (`plan` marks it SHORT; `validate` warns
+    captions.min_duration). Compared exactly: 25 frames at 30 fps are 5/6 s, not under a 5/6 s minimum."""
+    return Fraction(item.duration) / fps < Fraction(profile.caption_min_duration).limit_denominator(1000)
+
+
 def caption_lines(text: str, width: int, max_lines: int = 99) -> list[str]:
     """Lines as the picture and the sidecars break them (kbvideo.layout): written newlines kept,
     long lines broken where they are most even."""
@@ -97,11 +108,11 @@ def _caption_findings(timeline: Timeline, profile: RulesProfile) -> list[Finding
         where = item.where or item.scene
         seconds = float(Fraction(item.duration) / fps)
         cps = caption_cps(item, fps)
-        if cps > profile.caption_max_cps:
+        if caption_too_fast(item, fps, profile):
             out.append(Finding("captions.reading_speed", "warning",
                                _("caption reads at {cps:.1f} characters/s (limit {caption_max_cps:g}): shorten it or give it more time").format(cps=cps, caption_max_cps=profile.caption_max_cps), {"measured": round(cps, 1), "limit": profile.caption_max_cps,
                                                                      "text": item.text}, where))
-        if seconds < profile.caption_min_duration:
+        if caption_too_short(item, fps, profile):
             out.append(Finding("captions.min_duration", "warning",
                                _("caption is on screen {seconds:.2f} s (at least {caption_min_duration:.2f} s)").format(seconds=seconds, caption_min_duration=profile.caption_min_duration),
                                {"measured": round(seconds, 3), "limit": profile.caption_min_duration}, where))
