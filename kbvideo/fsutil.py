@@ -3,6 +3,8 @@
     guard = InputGuard(timeline.media_paths() + [storyboard, template, rules_file])
     guard.check_all([video, poster, srt, vtt, report])     # before any work: UsageError naming both files
     replace_into(tmp, final, guard)                        # at the end: checked again, then os.replace
+    write_atomic(path, text_or_bytes)                      # a small file, whole or not at all
+    with atomic_path(path) as tmp: image.save(tmp, ...)    # a writer that needs a file name
 
 A path "is" an input when it resolves to the same file (os.path.samefile: hard links, symlinks,
 `./` and `..` spellings) or to the same resolved path (an input that does not exist yet cannot be
@@ -11,11 +13,13 @@ compared by inode). Low-level: imports only errors and i18n.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
+import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from kbvideo.errors import KbError, UsageError
 from kbvideo.i18n import _
@@ -91,6 +95,40 @@ def replace_into(tmp: str | os.PathLike, final: str | os.PathLike, guard: InputG
             Path(part).unlink(missing_ok=True)
             raise
         Path(tmp).unlink(missing_ok=True)
+    return Path(final)
+
+
+@contextlib.contextmanager
+def atomic_path(final: str | os.PathLike, *, guard: InputGuard | None = None, suffix: str = ".tmp",
+                mode: int = 0o644) -> Iterator[Path]:
+    """A fresh temporary file beside `final` to write into; when the block ends without an error it
+    replaces `final` (replace_into, guarded), otherwise it is removed. The one way kbvideo writes a
+    file atomically: a crash or Ctrl-C never leaves a half-written file under the final name.
+
+    `suffix` is the temporary name's ending (writers that pick a format by the name want the final
+    suffix); the file gets `mode` (mkstemp would leave it 0600)."""
+    final = Path(final)
+    fd, name = tempfile.mkstemp(prefix=f".{final.name[:60]}.", suffix=suffix, dir=final.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, mode)
+        replace_into(tmp, final, guard)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(final: str | os.PathLike, data: str | bytes, *, guard: InputGuard | None = None,
+                 encoding: str = "utf-8", errors: str = "strict", newline: str | None = None) -> Path:
+    """Write `data` (text or bytes) to `final` whole or not at all (see atomic_path)."""
+    with atomic_path(final, guard=guard) as tmp:
+        if isinstance(data, bytes):
+            tmp.write_bytes(data)
+        else:
+            with open(tmp, "w", encoding=encoding, errors=errors, newline=newline) as handle:
+                handle.write(data)
     return Path(final)
 
 

@@ -20,6 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from kbvideo.fsutil import write_atomic
 from kbvideo.i18n import _
 from kbvideo.render.files import code_fingerprint
 
@@ -77,11 +78,10 @@ class FileHasher:
         if self.cache_file is None or not self.dirty:
             return
         self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.cache_file.with_name(f"{self.cache_file.name}.{os.getpid()}.tmp")
         with self.lock:
-            tmp.write_text(json.dumps(self.entries, indent=0, sort_keys=True), encoding="utf-8")
+            text = json.dumps(self.entries, indent=0, sort_keys=True)
             self.dirty = False
-        os.replace(tmp, self.cache_file)
+        write_atomic(self.cache_file, text)
 
 
 def _without_where(value: Any) -> Any:
@@ -128,10 +128,7 @@ def read_key(output: Path) -> dict[str, Any] | None:
 
 
 def write_key(output: Path, record: dict[str, Any]) -> None:
-    path = key_path(output)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(key_path(output), json.dumps(record, indent=2, ensure_ascii=False, default=str))
 
 
 def changed_parts(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:

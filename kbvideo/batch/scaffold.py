@@ -23,6 +23,7 @@ from kbvideo import proc as processes
 from kbvideo.batch.roster import slugify
 from kbvideo.storyboard.template import load_storyboard_node, placeholders_in
 from kbvideo.errors import UsageError
+from kbvideo.fsutil import atomic_path, write_atomic
 from kbvideo.i18n import _
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
 from kbvideo.storyboard.load import YNode
@@ -103,7 +104,6 @@ def make_placeholder(path: Path, kind: str, seconds: float) -> None:
     from PIL import Image, ImageDraw, ImageFont
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}")
 
     def picture(target: Path, size: tuple[int, int]) -> None:
         image = Image.new("RGB", size, (11, 93, 59))
@@ -128,24 +128,26 @@ def make_placeholder(path: Path, kind: str, seconds: float) -> None:
             raise UsageError(_("could not make the placeholder {path}: {reason}").format(path=path, reason=stderr.strip()[-300:]))
 
     if kind == "image" or path.suffix.lower() in IMAGE_EXT:
-        picture(tmp.with_suffix(path.suffix), (1280, 720))
-        tmp.with_suffix(path.suffix).replace(path)
+        with atomic_path(path, suffix=path.suffix) as tmp:
+            picture(tmp, (1280, 720))
         return
     if kind == "video" or path.suffix.lower() in VIDEO_EXT:
-        frame = path.with_name(f".tmp-{path.stem}.png")
-        picture(frame, (320, 180))
-        ffmpeg("-loop", "1", "-framerate", "30", "-i", str(frame), "-f", "lavfi", "-i",
-               "anullsrc=r=48000:cl=stereo", "-t", f"{seconds:.3f}", "-map", "0:v", "-map", "1:a",
-               "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-pix_fmt", "yuv420p",
-               "-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart", "-f", "mp4", str(tmp))
-        frame.unlink(missing_ok=True)
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            frame = tmp.with_suffix(".png")  # scratch picture, never moved into place
+            try:
+                picture(frame, (320, 180))
+                ffmpeg("-loop", "1", "-framerate", "30", "-i", str(frame), "-f", "lavfi", "-i",
+                       "anullsrc=r=48000:cl=stereo", "-t", f"{seconds:.3f}", "-map", "0:v", "-map", "1:a",
+                       "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-pix_fmt", "yuv420p",
+                       "-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart", "-f", "mp4", str(tmp))
+            finally:
+                frame.unlink(missing_ok=True)
         return
     codec, fmt = {".mp3": ("libmp3lame", "mp3"), ".wav": ("pcm_s16le", "wav")}.get(path.suffix.lower(), ("aac", "ipod"))
     freq = 330 if kind == "music" else 220
-    ffmpeg("-f", "lavfi", "-i", f"sine=frequency={freq}:sample_rate=48000", "-t", f"{seconds:.3f}",
-           "-af", "volume=-20dB", "-ac", "2", "-c:a", codec, "-f", fmt, str(tmp))
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        ffmpeg("-f", "lavfi", "-i", f"sine=frequency={freq}:sample_rate=48000", "-t", f"{seconds:.3f}",
+               "-af", "volume=-20dB", "-ac", "2", "-c:a", codec, "-f", fmt, str(tmp))
 
 
 def _yaml_text(value: str) -> str:
@@ -166,7 +168,7 @@ def init_village(name: str, project: Path, *, template: Path | None = None, slug
         template = boards / "templates" / DEFAULT_TEMPLATE
         if not template.exists():
             template.parent.mkdir(parents=True, exist_ok=True)
-            template.write_text(builtin_template_text(), encoding="utf-8")
+            write_atomic(template, builtin_template_text())
     if not template.is_file():
         raise UsageError(_("template not found: {template}").format(template=template))
     storyboard = boards / f"{slug}.yaml"
@@ -222,21 +224,19 @@ def init_village(name: str, project: Path, *, template: Path | None = None, slug
             lines.append(f"  {var}: {_yaml_text(value)}{note}")
     text = "\n".join(lines) + "\n"
     storyboard.parent.mkdir(parents=True, exist_ok=True)
-    tmp = storyboard.with_name(f".{storyboard.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-
-    values = {f"vars.{k}": v for k, v in variables.items()}
     made: list[Path] = []
-    for key, (kind, seconds) in _needs(load_storyboard_node(tmp)).items():
-        label, written = key.split("\x00", 1)
-        path = (Path(label).resolve().parent / _fill(written, values)).resolve()
-        if path.exists():
-            continue
-        if not path.is_relative_to(project.resolve()):
-            continue  # outside the project: not ours to create
-        make_placeholder(path, kind, max(seconds, 1.0))
-        made.append(path)
-    tmp.replace(storyboard)
+    with atomic_path(storyboard) as tmp:  # the storyboard appears once its placeholders are made
+        tmp.write_text(text, encoding="utf-8")
+        values = {f"vars.{k}": v for k, v in variables.items()}
+        for key, (kind, seconds) in _needs(load_storyboard_node(tmp)).items():
+            label, written = key.split("\x00", 1)
+            path = (Path(label).resolve().parent / _fill(written, values)).resolve()
+            if path.exists():
+                continue
+            if not path.is_relative_to(project.resolve()):
+                continue  # outside the project: not ours to create
+            make_placeholder(path, kind, max(seconds, 1.0))
+            made.append(path)
     assets.mkdir(parents=True, exist_ok=True)
     return Scaffold(storyboard, assets, template, made)
 

@@ -28,6 +28,7 @@ from kbvideo import proc as processes
 from kbvideo.batch.cachekey import write_key
 from kbvideo.check import check_file
 from kbvideo.errors import KbError
+from kbvideo.fsutil import write_atomic
 from kbvideo.i18n import _, choose_language, language, set_language
 from kbvideo.rules.drafts import profile_for_output
 from kbvideo.rules.findings import Finding, verdict
@@ -68,9 +69,7 @@ class ProgressFile:
         self.write(done, total, stage)
 
     def write(self, done: int, total: int, stage: str) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(f"{done} {total} {stage}\n", encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_atomic(self.path, f"{done} {total} {stage}\n")
 
 
 def read_progress(path: Path) -> tuple[int, int, str] | None:
@@ -184,9 +183,7 @@ def main(argv: list[str]) -> int:
                 pass
             return 128 + exc.signum
         result = {"status": "failed", "error": stopped}
-    tmp = job_file.with_name("result.json.tmp")
-    tmp.write_text(json.dumps(result, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, job_file.with_name("result.json"))
+    write_atomic(job_file.with_name("result.json"), json.dumps(result, ensure_ascii=False, default=str))
     return 0
 
 

@@ -100,12 +100,10 @@ def batch(ctx: click.Context, storyboards: tuple[Path, ...], roster: Path | None
         if str(json_path) == "-":
             click.echo(text)
         else:
-            from kbvideo.fsutil import InputGuard, replace_into
+            from kbvideo.fsutil import InputGuard, write_atomic
 
             json_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = json_path.with_name(f".{json_path.name}.tmp")
-            tmp.write_text(text + "\n", encoding="utf-8")
-            replace_into(tmp, json_path, InputGuard([*storyboards, roster]))
+            write_atomic(json_path, text + "\n", guard=InputGuard([*storyboards, roster]))
     ctx.exit(report.return_code)
 
 

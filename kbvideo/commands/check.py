@@ -11,7 +11,6 @@ import dataclasses
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -19,6 +18,7 @@ import click
 from kbvideo.commands.storyboard import verdict_word
 from kbvideo.check import FileReport, check_file, find_videos
 from kbvideo.errors import UsageError, excerpt, printable
+from kbvideo.fsutil import write_atomic
 from kbvideo.i18n import _
 from kbvideo.rules.profile import load_profile
 from kbvideo.timecode import format_seconds
@@ -146,16 +146,9 @@ def _write_csv(csv_path: Path, reports: list[FileReport]) -> None:
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
     writer.writeheader()
     writer.writerows(_csv_row(r) for r in reports)
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{csv_path.name[:50]}.", suffix=".tmp", dir=csv_path.parent)
-        with os.fdopen(fd, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
-            handle.write(buffer.getvalue())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, csv_path)
+        write_atomic(csv_path, buffer.getvalue(), errors="backslashreplace", newline="")
     except OSError as exc:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
         raise UsageError(_("cannot write --csv {path}: {reason}").format(
             path=excerpt(csv_path, 200), reason=exc.strerror or exc),
             hint=_("the table above has every result; write the report to another folder")) from None

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import io
 import math
-import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from kbvideo.errors import UsageError
+from kbvideo.fsutil import atomic_path
 from kbvideo.i18n import _
 from kbvideo.media.probe import MediaInfo
 from kbvideo.timeline.model import AudioItem, Shot, Timeline
@@ -223,14 +223,8 @@ def write_export(timeline: Timeline, media: dict[str, MediaInfo], path: Path, *,
                                 "or .kdenlive"))
     result = build_otio(timeline, media, name=name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # the Kdenlive adapter prints a banner
-            otio.adapters.write_to_file(result, str(tmp), adapter_name=adapter)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(path, suffix=path.suffix) as tmp, contextlib.redirect_stdout(io.StringIO()):
+        otio.adapters.write_to_file(result, str(tmp), adapter_name=adapter)  # (the Kdenlive adapter prints a banner)
     return path
 
 

@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from kbvideo.errors import UsageError, excerpt
+from kbvideo.fsutil import write_atomic
 from kbvideo.i18n import _
 from kbvideo.media.probe import PROBE_VERSION, AudioStream, MediaInfo, VideoStream
 
@@ -77,17 +78,7 @@ class ProbeCache:
             return  # not representable (e.g. a NaN from a strange file): simply not cached
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                os.replace(tmp, self._entry_path(info.path))
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            write_atomic(self._entry_path(info.path), text)
         except (OSError, ValueError):
             pass  # a read-only, full or misplaced cache folder only costs speed next time
 

@@ -6,11 +6,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from kbvideo.i18n import _
+from kbvideo.fsutil import write_atomic
 from kbvideo.review.model import Review, build_review
 from kbvideo.review.page import TOPIC_COLOURS, data_uri, render_page, shot_label
 from kbvideo.review.sheet import SceneBand, Tile, programme_sheet, save_small_jpeg
@@ -46,7 +46,7 @@ def write_review(plan, out_dir: Path, *, draft: Path | None = None, sheet: bool 
     images = shot_thumbnails(shots, box, timeline.fps, hdr_of=lambda p: hdr.get(p, False), cache=cache)
     thumbs = {id(shot): data_uri(jpeg_bytes(image, 72)) for shot, image in zip(shots, images)}
     page = out_dir / f"{name}.review.html"
-    _write_text(page, render_page(review, thumbs, out_dir))
+    write_atomic(page, render_page(review, thumbs, out_dir))
     sheet_path, size = None, 0
     if sheet:
         small = _box(timeline, SHEET_THUMB)
@@ -75,11 +75,3 @@ def _clock(review: Review, frames: int) -> str:
     return format_seconds(review.seconds(frames), 1)
 
 
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

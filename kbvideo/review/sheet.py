@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from kbvideo.fsutil import write_atomic
 from kbvideo.render.graphics import load_font
 
 PAPER = (246, 247, 246)
@@ -47,10 +48,7 @@ def save_small_jpeg(image: Image.Image, path: Path, limit: int = MAX_BYTES) -> i
             quality -= 10
         else:
             image = image.resize((image.width * 3 // 4, image.height * 3 // 4), Image.LANCZOS)
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(buffer.getvalue())
-    tmp.replace(path)
+    write_atomic(path, buffer.getvalue())
     return buffer.tell()
 
 

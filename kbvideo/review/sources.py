@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from kbvideo.errors import MediaError
+from kbvideo.fsutil import write_atomic
 from kbvideo.i18n import _
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
 from kbvideo.media.probe import MediaInfo
@@ -152,7 +153,7 @@ def write_source_sheets(paths: list[Path], out_dir: Path, *, every: float = 2.0,
                 save_small_jpeg(grid_sheet(path.name, subtitle, page, columns=6, tile_width=TILE_WIDTH), target)
                 sheet.sheets.append(target)
         text_file = out_dir / f"{path.name}.txt"
-        text_file.write_text(sheet.listing + "\n", encoding="utf-8")
+        write_atomic(text_file, sheet.listing + "\n")
         sheet.text_file = text_file
         results.append(sheet)
     return results

@@ -19,6 +19,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageOps
 
 from kbvideo.errors import KbError, MediaError
+from kbvideo.fsutil import atomic_path
 from kbvideo.i18n import _
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
 from kbvideo.render.graph import TONEMAP
@@ -50,9 +51,8 @@ def clip_frame(path: str, seconds: float, box: tuple[int, int], *, hdr: bool = F
         raise MediaError(path, _("no picture could be decoded"), _("re-export the clip from the phone's gallery"))
     if key_path is not None:
         key_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = key_path.with_suffix(f".{os.getpid()}.tmp")
-        image.save(tmp, "JPEG", quality=88)
-        os.replace(tmp, key_path)
+        with atomic_path(key_path) as tmp:
+            image.save(tmp, "JPEG", quality=88)
     return image
 
 

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from kbvideo.errors import KbError
+from kbvideo.fsutil import write_atomic
 from kbvideo.i18n import _
 
 RATE = 16000
@@ -94,9 +95,7 @@ def speech_segments(path: str, cache_folder: Path | None = None) -> list[tuple[f
     if entry is not None:
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
-            tmp = entry.with_name(f".{entry.name}.{os.getpid()}")
-            tmp.write_text(json.dumps(segments), encoding="utf-8")
-            os.replace(tmp, entry)
+            write_atomic(entry, json.dumps(segments))
         except OSError:
             pass  # no usable cache folder: measured again next time
     return segments

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import kbvideo
 from kbvideo.errors import KbError, UsageError, excerpt
+from kbvideo.fsutil import replace_into, write_atomic
 from kbvideo.i18n import _
 from kbvideo.speech.model import Speech, Word, letters, tokens
 
@@ -283,12 +284,10 @@ def scratch_speech(text: str, rate: int, folder: Path) -> Speech:
     speech = Speech(str(wav_path), len(samples) / sample_rate, text, voice_label(rate), words,
                     (sounding[0] * step / sample_rate) if sounding else 0.0,
                     ((sounding[-1] + 1) * step / sample_rate) if sounding else 0.0)
-    os.replace(tmp_wav, wav_path)
-    tmp_meta = folder / f".{key}-{token}.json"
-    tmp_meta.write_text(json.dumps({"seconds": speech.seconds, "voice": speech.voice,
-                                    "words": [asdict(w) for w in words], "speech_start": speech.speech_start,
-                                    "speech_end": speech.speech_end}), encoding="utf-8")
-    os.replace(tmp_meta, meta_path)
+    replace_into(tmp_wav, wav_path)
+    write_atomic(meta_path, json.dumps({"seconds": speech.seconds, "voice": speech.voice,
+                                        "words": [asdict(w) for w in words], "speech_start": speech.speech_start,
+                                        "speech_end": speech.speech_end}))
     return speech
 
 
