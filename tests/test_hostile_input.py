@@ -310,7 +310,7 @@ def test_check_csv_into_a_missing_folder_is_refused_before_scanning(tiny, media,
 
     video = copy_into(media.clip(seconds=1), tiny / "entries", "a.mp4")
     calls = []
-    monkeypatch.setattr(check_command, "check_file", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(check_command, "check_output", lambda *a, **k: calls.append(a))
     for target, words in ((tiny / "nope" / "r.csv", "does not exist"), (tiny / "rules.yaml" / "r.csv", "does not exist"),
                           (tiny / "entries", "is a folder"), (video, "is one of the files being checked")):
         result = run("check", "--quick", str(tiny / "entries"), "--csv", str(target))

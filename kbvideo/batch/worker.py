@@ -26,11 +26,10 @@ from typing import Any, Callable
 
 from kbvideo import proc as processes
 from kbvideo.batch.cachekey import write_key
-from kbvideo.check import check_file
+from kbvideo.check import check_output
 from kbvideo.errors import KbError
 from kbvideo.fsutil import write_atomic
 from kbvideo.i18n import _, choose_language, language, set_language
-from kbvideo.rules.drafts import profile_for_output
 from kbvideo.rules.findings import Finding, verdict
 from kbvideo.rules.profile import load_profile
 from kbvideo.timeline.io import from_dict
@@ -99,7 +98,7 @@ def execute_job(job: dict[str, Any]) -> dict[str, Any]:
         result = render(timeline, output, profile=profile, draft=job["draft"], jobs=job.get("render_jobs"),
                         work_dir=work_dir, progress=progress, cache_dir=job.get("cache_dir"), check=False, **extra)
         progress.write(1, 1, "checking")
-        report = check_file(output, profile_for_output(profile, timeline, job["draft"]), quick=job["draft"])
+        report = check_output(output, profile, timeline=timeline, draft=job["draft"])
         plan_findings = [Finding(f["rule"], f["severity"], f["message"], {}, f.get("where"))
                          for f in job.get("plan_findings", [])]
         findings = plan_findings + list(getattr(result, "findings", []) or []) + list(report.findings)

@@ -1,9 +1,12 @@
 """Check finished video files against a rules profile and the delivery norms.
 
-    report = check_file("out/jenggot.mp4", load_profile())
+    report = check_output("out/jenggot.mp4", load_profile())
     report.verdict            # "pass" | "warn" | "fail"
     report.findings           # [Finding("duration.max", "error", "3:00.040 is 0.040 s (1 frame) over ...")]
     report.to_dict()          # the shape `kbvideo check --json` prints per file
+
+`check_output` is the check-output stage: `render` (at the end of a render), `batch` (in each
+village's worker) and `kbvideo check` all judge a finished file through it, so their verdicts agree.
 
 Stages: probe (header) -> analyze (one ffmpeg decoding pass; audio only with quick=True) -> check_media
 (pure rules). A broken file never raises: it becomes a FAIL report with a `file.readable` finding.
@@ -20,11 +23,12 @@ from kbvideo.check.analyze import Analysis, AnalysisSettings, Progress, analyze_
 from kbvideo.check.rules import RULE_IDS, check_media, playing_duration
 from kbvideo.errors import MediaError
 from kbvideo.media.probe import MediaInfo, probe
+from kbvideo.rules.drafts import profile_for_output
 from kbvideo.rules.findings import Finding, verdict
 from kbvideo.rules.profile import RulesProfile
 from kbvideo.i18n import _
 
-__all__ = ["FileReport", "check_file", "find_videos", "VIDEO_SUFFIXES", "RULE_IDS", "Analysis", "analyze_file",
+__all__ = ["FileReport", "check_file", "check_output", "find_videos", "VIDEO_SUFFIXES", "RULE_IDS", "Analysis", "analyze_file",
            "check_media"]
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".3gp", ".mts", ".m2ts", ".ts",
@@ -56,6 +60,16 @@ class FileReport:
             "quick": self.quick,
             "findings": [f.to_dict() for f in self.findings],
         }
+
+
+def check_output(path: str | Path, profile: RulesProfile, *, timeline=None, draft: bool = False,
+                 quick: bool | None = None, progress: Progress | None = None,
+                 settings: AnalysisSettings | None = None) -> FileReport:
+    """Judge a finished file by `profile`. For a render of `timeline`, a draft is judged at its own
+    (small) frame size and, unless `quick` says otherwise, decoded audio only."""
+    if timeline is not None:
+        profile = profile_for_output(profile, timeline, draft)
+    return check_file(path, profile, quick=draft if quick is None else quick, progress=progress, settings=settings)
 
 
 def check_file(path: str | Path, profile: RulesProfile, *, quick: bool = False,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
+from kbvideo.check import FileReport, check_output, find_videos
 from kbvideo.commands.storyboard import verdict_word
-from kbvideo.check import FileReport, check_file, find_videos
 from kbvideo.errors import UsageError, excerpt, printable
 from kbvideo.fsutil import write_atomic
 from kbvideo.i18n import _
@@ -192,7 +192,7 @@ def check(ctx: click.Context, paths: tuple[Path, ...], rules: str | None, as_jso
     try:
         for index, path in enumerate(files, 1):
             progress.start(index, path)
-            reports.append(check_file(path, profile, quick=quick, progress=progress.update))
+            reports.append(check_output(path, profile, quick=quick, progress=progress.update))
     finally:
         progress.clear()
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kbvideo import proc as processes
-from kbvideo.check import check_file
+from kbvideo.check import check_output
 from kbvideo.errors import KbError, MediaError, Problem, RenderError, SpecError, UsageError
 from kbvideo.fsutil import InputGuard, disk_error, replace_into
 from kbvideo.i18n import _
@@ -50,7 +50,7 @@ from kbvideo.render import partial
 from kbvideo.render.painters import make_painter
 from kbvideo.render.sidecars import write_srt, write_vtt
 from kbvideo.render.stills import contain_size, fit_layers, fit_picture
-from kbvideo.rules.drafts import draft_size, profile_for_output
+from kbvideo.rules.drafts import draft_size
 from kbvideo.rules.findings import Finding
 from kbvideo.rules.narration import scratch_findings, scratch_items
 from kbvideo.timecode import format_seconds
@@ -721,8 +721,7 @@ class _Render:
             return out
         if self.draft:
             out.append(Finding("render.draft", "info", _("draft at {width}x{height}: frame size not checked").format(width=t.width, height=t.height)))
-        report = check_file(self.out_path, profile_for_output(self.profile, self.source_timeline, self.draft),
-                            quick=self.draft)
+        report = check_output(self.out_path, self.profile, timeline=self.source_timeline, draft=self.draft)
         return out + list(report.findings)
 
 
