@@ -55,6 +55,7 @@ from kbvideo.rules.findings import Finding
 from kbvideo.rules.narration import scratch_findings, scratch_items
 from kbvideo.timecode import format_seconds
 from kbvideo.timeline.model import Timeline
+from kbvideo.vocab.effects import MOTION, SHOT_KIND
 from kbvideo.i18n import _
 
 TEMP_PREFIX = ".kbvideo-render-"
@@ -127,7 +128,7 @@ def layout_elements(timeline: Timeline, *, draft: bool = False, max_chars: int =
     t = timeline
     out = text_elements(t, t.width, t.height, draft=draft, max_chars=max_chars, max_lines=max_lines)
     for shot in t.shots:
-        if shot.kind in ("card", "chart"):
+        if SHOT_KIND[shot.kind].painted:
             for kind, box in make_painter(shot, t.width, t.height, t.fps).elements():
                 out.append(Element(kind, "content", shot.start, shot.end, box, shot.scene))
     return sorted(out, key=lambda e: (e.start, e.kind))
@@ -245,7 +246,7 @@ class _Render:
         self.facts = source_facts(inputs, self.media)
         self.source_findings = self._upscale_findings()
         for path, facts in self.facts.items():
-            if any(s.source == path and s.kind == "clip" for s in t.shots) and facts.kind != "video":
+            if any(s.source == path and SHOT_KIND[s.kind].source == "video" for s in t.shots) and facts.kind != "video":
                 raise MediaError(path, _("is {kind}, not a video").format(kind=facts.kind), _("use it as a still or as sound"))
 
     def _check_texts(self) -> None:
@@ -272,7 +273,7 @@ class _Render:
         """A clip enlarged more than UPSCALE_WARN times to fill its place looks soft: say which, and by how much."""
         t, out, seen = self.source_timeline, [], set()
         for shot in t.shots:
-            facts = self.facts.get(shot.source) if shot.kind == "clip" else None
+            facts = self.facts.get(shot.source) if SHOT_KIND[shot.kind].source == "video" else None
             if facts is None or not facts.display or shot.source in seen:
                 continue
             w, h = facts.display
@@ -383,7 +384,7 @@ class _Render:
     def still_png(self, shot) -> Path:
         t = self.timeline
 
-        moving = shot.motion not in (None, "none") and shot.fit != "cover"
+        moving = shot.motion in MOTION and MOTION[shot.motion].moves and shot.fit != "cover"
 
         def make():
             name = hashlib.sha256(json.dumps([shot.source, shot.fit, shot.fill, t.width, t.height]).encode()).hexdigest()[:16]
@@ -572,7 +573,7 @@ class _Render:
         t0 = time.perf_counter()
         if self.use_proxies and todo:
             clips = sorted({p.shot.source for s, _ in todo for layer in s.layers for p in layer.pieces
-                            if p.shot is not None and p.shot.kind == "clip"})
+                            if p.shot is not None and SHOT_KIND[p.shot.kind].source == "video"})
             with ThreadPoolExecutor(self.jobs) as pool:
                 self._wait(pool, [pool.submit(self.clip_source, c) for c in clips])
         self.timings["proxies"] = time.perf_counter() - t0

@@ -24,6 +24,6 @@ def code_fingerprint() -> str:
 
     Read once per process, so that editing the code during a long run cannot mix two fingerprints."""
     digest = hashlib.sha256()
-    for path in sorted([*(PACKAGE / "render").glob("*.py"), *(PACKAGE / "layout").glob("*.py")]):
+    for path in sorted(path for part in ("render", "layout", "vocab") for path in (PACKAGE / part).glob("*.py")):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]

@@ -21,6 +21,7 @@ from typing import Callable, Protocol
 
 from kbvideo.render.ffmpeg import seconds
 from kbvideo.render.segments import Layer, Piece, Segment
+from kbvideo.vocab.effects import MOTION, SHOT_KIND, TRANSITION
 
 PREROLL = 2  # frames decoded before a clip's in point, so seeking never lands past it
 KEN_BURNS_ZOOM = Fraction(112, 100)
@@ -29,9 +30,6 @@ TONEMAP = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tone
 TO_709 = "out_color_matrix=bt709:out_range=tv"
 # frames of fade in and out per text kind (at 30 fps; scaled to the rate), and whether it slides in
 TEXT_MOTION = {"caption": (6, False), "title": (10, False), "lower_third": (10, True)}
-XFADE = {"crossfade": "fade", "wipe_left": "wipeleft", "wipe_right": "wiperight", "wipe_up": "wipeup",
-         "wipe_down": "wipedown", "slide_left": "slideleft", "slide_right": "slideright",
-         "circle_open": "circleopen", "circle_close": "circleclose"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +85,20 @@ class SegmentGraph:
     def tb(self) -> str:
         return f"{self.fps.denominator}/{self.fps.numerator}"
 
-    def _restamp(self) -> str:
+    @property
+    def restamp(self) -> str:
+        """Time base 1/fps with pts = frame number."""
         return f"settb={self.tb},setpts=N"
+
+    def _restamp(self) -> str:
+        return self.restamp
+
+    def add(self, chain: str) -> None:
+        self.filters.append(chain)
+
+    def seconds(self, frames: int) -> str:
+        """`frames` at the output rate, as a time for ffmpeg."""
+        return seconds(Fraction(frames) / self.fps)
 
     # -- fitting
     def _aspect_crop(self) -> str:
@@ -150,7 +160,7 @@ class SegmentGraph:
     def still_piece(self, png, offset: int, count: int, duration: int, motion: str) -> str:
         """A still for `count` frames; `png` is a frame-size PNG, or a StillLayers (fill + picture at
         x, y) whose Ken Burns moves the picture inside its own box, never the fill."""
-        moving = motion and motion != "none"
+        moving = MOTION[motion].moves
         if hasattr(png, "picture"):
             fill = self.still_piece(png.fill, offset, count, duration, "none")
             idx = self.input("-i", str(png.picture))
@@ -185,20 +195,7 @@ class SegmentGraph:
         span = max(1, duration - 1)
         p = f"(({offset}+on)/{span})"
         ease = f"({p}*{p}*(3-2*{p}))"
-        if motion == "zoom_in":
-            zoom = f"(1+{z - 1:.6f}*{ease})"
-            cx, cy = f"{W / 2}", f"{H / 2}"
-        elif motion == "zoom_out":
-            zoom = f"({z:.6f}-{z - 1:.6f}*{ease})"
-            cx, cy = f"{W / 2}", f"{H / 2}"
-        else:
-            zoom = f"{z:.6f}"
-            room = W / 2 - W / (2 * z)
-            if motion == "pan_left":  # the view travels left across the picture
-                cx = f"({W / 2 + room:.4f}-{2 * room:.4f}*{ease})"
-            else:
-                cx = f"({W / 2 - room:.4f}+{2 * room:.4f}*{ease})"
-            cy = f"{H / 2}"
+        zoom, cx, cy = MOTION[motion].view(W, H, z, ease)
         hw, hh = f"({W / 2}/{zoom})", f"({H / 2}/{zoom})"
         corners = {"x0": f"{cx}-{hw}", "y0": f"{cy}-{hh}", "x1": f"{cx}+{hw}", "y1": f"{cy}-{hh}",
                    "x2": f"{cx}-{hw}", "y2": f"{cy}+{hh}", "x3": f"{cx}+{hw}", "y3": f"{cy}+{hh}"}
@@ -215,16 +212,15 @@ class SegmentGraph:
         shot = piece.shot
         if shot is None:
             return self.gap_piece(piece.count)
-        if shot.kind == "clip":
-            return self.video_piece(assets.clip(shot.source), shot.source_in + piece.offset, piece.count,
-                                    shot.fit, shot.fill)
-        if shot.kind == "still":
-            return self.still_piece(assets.still(shot), piece.offset, piece.count, shot.duration, shot.motion)
-        kind, path = assets.motion(shot)
+        return SHOT_KIND[shot.kind].draw(self, shot, piece.offset, piece.count, assets)
+
+    def painted_piece(self, asset: tuple[str, Path], offset: int, count: int, duration: int) -> str:
+        """A card or chart drawn by its painter: an encoded video, or one still frame (nothing moves)."""
+        kind, path = asset
         if kind == "video":
-            return self.video_piece(ClipSource(str(path), (self.width, self.height)), piece.offset, piece.count,
+            return self.video_piece(ClipSource(str(path), (self.width, self.height)), offset, count,
                                     "contain", "#000000")
-        return self.still_piece(path, piece.offset, piece.count, shot.duration, "none")
+        return self.still_piece(path, offset, count, duration, "none")
 
     def layer(self, layer: Layer, assets: Assets) -> str:
         parts = [self.piece(p, assets) for p in layer.pieces]
@@ -290,26 +286,8 @@ class SegmentGraph:
         return [*self.inputs, "-filter_complex", ";".join(self.filters), "-map", f"[{final}]", "-r", str(self.fps)]
 
     def transition(self, segment: Segment, first: str, second: str) -> str:
-        """The two layers of a transition segment blended; exactly `segment.frames` frames."""
-        a, b, out = self.label("xa"), self.label("xb"), self.label("x")
-        n = segment.frames
-        if segment.transition.kind == "fade_black":
-            # symmetric around one black frame: 1, (d-1)/d … 1/d, 0, 1/d … (d-1)/d, 1 with d = n // 2
-            # (ffmpeg's fade out starts at full level, its fade in at black; odd n ends on a full frame)
-            down = max(1, n // 2)
-            self.filters.append(f"[{first}]trim=end_frame={down},{self._restamp()},"
-                                f"fade=t=out:start_frame=0:nb_frames={down}[{a}]")
-            self.filters.append(f"[{second}]trim=start_frame={down},{self._restamp()},"
-                                f"fade=t=in:start_frame=0:nb_frames={down}[{b}]")
-            self.filters.append(f"[{a}][{b}]concat=n=2:v=1:a=0,{self._restamp()}[{out}]")
-            return out
-        kind = XFADE.get(segment.transition.kind, "fade")
-        self.filters.append(f"[{first}]fps={self.fps}[{a}]")
-        self.filters.append(f"[{second}]fps={self.fps}[{b}]")
-        duration = seconds(Fraction(n) / self.fps)
-        self.filters.append(f"[{a}][{b}]xfade=transition={kind}:duration={duration}:offset=0,"
-                            f"trim=end_frame={n},{self._restamp()}[{out}]")
-        return out
+        """The two layers of a transition segment blended (kbvideo.vocab.effects); exactly `segment.frames` frames."""
+        return TRANSITION[segment.transition.kind].blend(self, first, second, segment.frames)
 
     def programme_fades(self, segment: Segment, current: str) -> str:
         """Up from black over the programme's first frames, down to black over its last."""

@@ -55,6 +55,7 @@ from kbvideo.layout.text import (  # noqa: F401
     wrap_lines,
 )
 from kbvideo.timeline.model import TextItem, Timeline
+from kbvideo.vocab.effects import SHOT_KIND
 from kbvideo.i18n import _
 
 STYLE_VERSION = 3  # bump when the look changes: overlay file names (cache keys) include it
@@ -218,7 +219,7 @@ def check_texts(timeline: Timeline, sizes: Iterable[tuple[int, int]] | None = No
                 message = _("scene '{scene}': {kind}: {message}").format(scene=item.scene, kind=item.kind, message=exc.message)
                 problems.setdefault((item.where, message), _problem(item.where, message, exc.hint, exc.code))
     for shot in timeline.shots:
-        if shot.kind not in ("card", "chart"):
+        if not SHOT_KIND[shot.kind].painted:
             continue
         for width, height in sizes:
             try:

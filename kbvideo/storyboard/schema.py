@@ -11,6 +11,7 @@ from typing import Any
 
 from kbvideo.storyboard import validate as v
 from kbvideo.vocab import FAMILY_FUNCTIONS, FITS, MOTIONS, TOPICS, TRANSITIONS
+from kbvideo.vocab.effects import SHOT_KIND, Value
 
 TIME = {
     "description": 'seconds (12.5), "12s", "1:30", "00:01:30.500" or frames "45f"',
@@ -49,27 +50,29 @@ def _transition() -> dict[str, Any]:
     ]}
 
 
-def storyboard_schema() -> dict[str, Any]:
-    timed_text = _obj(v.CAPTION_KEYS, {"text": TEXT, "at": TIME, "duration": TIME}, ["text", "at", "duration"])
-    shot_fields = {
-        "clip": {"clip": PATH, "in": TIME, "out": TIME, "duration": TIME, "volume": VOLUME,
-                 "fit": {"enum": list(FITS)}, "fill": FILL},
-        "still": {"still": PATH, "duration": TIME, "motion": {"enum": list(MOTIONS)}, "fit": {"enum": list(FITS)},
-                  "fill": FILL},
-        "card": {"card": {"anyOf": [TEXT, _obj(v.CARD_KEYS, {"title": TEXT, "subtitle": TEXT, "color": COLOUR})]},
-                 "duration": TIME, "color": COLOUR, "title": TEXT, "subtitle": TEXT},
-        "chart": {"chart": _obj(v.CHART_KEYS, {
+def _shot_value_schemas() -> dict[str, Any]:
+    """The schema of each type of shot value (kbvideo.vocab.effects), as the validator reads it."""
+    return {
+        Value.ASSET: PATH, Value.TIME: TIME, Value.VOLUME: VOLUME, Value.FIT: {"enum": list(FITS)},
+        Value.FILL: FILL, Value.MOTION: {"enum": list(MOTIONS)}, Value.COLOUR: COLOUR, Value.TEXT: TEXT,
+        Value.CARD: {"anyOf": [TEXT, _obj(v.CARD_KEYS, {"title": TEXT, "subtitle": TEXT, "color": COLOUR})]},
+        Value.CHART: _obj(v.CHART_KEYS, {
             "title": TEXT, "unit": {"type": "string"}, "style": {"enum": list(v.CHART_STYLES)},
             "data": {"anyOf": [
                 {"type": "object", "additionalProperties": NUMBER_OR_VAR},
                 {"type": "array", "items": _obj(("label", "value"), {"label": {"type": ["string", "number"]},
                                                                      "value": NUMBER_OR_VAR}, ["label", "value"])},
             ]}}, ["title", "data"]),
-            "duration": TIME, "color": COLOUR},
     }
+
+
+def storyboard_schema() -> dict[str, Any]:
+    timed_text = _obj(v.CAPTION_KEYS, {"text": TEXT, "at": TIME, "duration": TIME}, ["text", "at", "duration"])
+    values = _shot_value_schemas()
     shot = {"oneOf": [
-        _obj(v.SHOT_KEYS[kind], fields, [kind] + (["duration"] if kind != "clip" else []))
-        for kind, fields in shot_fields.items()
+        _obj(v.SHOT_KEYS[name], {key: values[value] for key, value in kind.keys.items()},
+             [name] + (["duration"] if kind.needs_duration else []))
+        for name, kind in SHOT_KIND.items()
     ]}
     scene = _obj(v.SCENE_KEYS, {
         "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]*$"},

@@ -32,6 +32,7 @@ from kbvideo.storyboard.model import (
 from kbvideo.storyboard.subtitles import read_cues
 from kbvideo.timecode import Time, parse_fps
 from kbvideo.vocab import FAMILY_FUNCTIONS, FITS, MOTIONS, SHOT_KINDS, TOPICS, TRANSITIONS, Chart
+from kbvideo.vocab.effects import SHOT_KIND, TRANSITION, Value
 
 SCHEMA_VERSION = 1
 FPS_ALLOWED = (Fraction(24), Fraction(25), Fraction(30), Fraction(30000, 1001), Fraction(50), Fraction(60))
@@ -47,12 +48,8 @@ DEFAULT_KEYS = ("fit", "fill", "transition", "clip_volume", "title_duration", "l
                 "narration_rate", "captions")
 MUSIC_KEYS = ("file", "volume", "duck")
 SCENE_KEYS = ("id", "topic", "functions", "title", "shots", "captions", "lower_thirds", "narration", "transition")
-SHOT_KEYS = {
-    "clip": ("clip", "in", "out", "duration", "volume", "fit", "fill"),
-    "still": ("still", "duration", "motion", "fit", "fill"),
-    "card": ("card", "duration", "color", "title", "subtitle"),
-    "chart": ("chart", "duration", "color"),
-}
+SHOT_KEYS = {name: tuple(kind.keys) for name, kind in SHOT_KIND.items()}  # from the registry (vocab.effects)
+TIME_ARGS = {"in": "in_point", "out": "out_point", "duration": "duration"}  # time keys → ShotSpec fields
 CARD_KEYS = ("title", "subtitle", "color")
 CHART_KEYS = ("title", "unit", "style", "data")
 TITLE_KEYS = ("text", "at", "duration")
@@ -258,7 +255,7 @@ class StoryboardParser(FieldReader):
             if scene is not None:
                 scenes.append(scene)
         last = items[-1].get("transition") if items[-1].kind == "map" else None
-        if scenes and last is not None and scenes[-1].transition.kind != "cut":
+        if scenes and last is not None and TRANSITION[scenes[-1].transition.kind].overlaps:
             self.problems.append(last.problem(None, _("scene '{id}': the last scene has no next scene to transition into").format(id=scenes[-1].id), _("remove its 'transition:'")))
         return scenes
 
@@ -330,6 +327,7 @@ class StoryboardParser(FieldReader):
                 hint = hint or did_you_mean(key, SHOT_KINDS)
             raise self.fail(node, f"{what}: {message}", hint)
         kind = kinds[0]
+        shot_kind = SHOT_KIND[kind]
         recorded = self.progress()
         fields = self.mapping(node, SHOT_KEYS[kind], _("{what}: {kind} shot").format(what=what, kind=kind))
         args: dict[str, Any] = {"kind": kind, "loc": self.loc(node)}
@@ -338,37 +336,42 @@ class StoryboardParser(FieldReader):
         args["volume"] = defaults.get("clip_volume", 1.0)
         for key, value in fields.items():
             label = f"{what}: {kind}.{key}" if key != kind else f"{what}: {kind}"
-            if key in ("clip", "still"):
-                args["source"] = self.collect(self.asset, value, label)
-                args["source_loc"] = self.loc(value)
-            elif key == "card":
-                self.collect(self.card, value, label, args)
-            elif key == "chart":
-                args["chart"] = self.collect(self.chart, value, label)
-            elif key in ("in", "out", "duration"):
-                parsed = self.collect(self.time, value, label, key == "duration")
-                args[{"in": "in_point", "out": "out_point", "duration": "duration"}[key]] = parsed
-                if key == "out":
-                    args["out_loc"] = self.loc(value)
-            elif key == "volume":
-                args["volume"] = self.collect(self.number, value, label, 0, 4, default=1.0)
-            elif key == "fit":
-                args["fit"] = self.collect(self.choice, value, label, FITS, default="contain")
-            elif key == "fill":
-                args["fill"] = self.collect(self.fill, value, label, default="blur")
-            elif key == "motion":
-                args["motion"] = self.collect(self.choice, value, label, MOTIONS, default="none")
-            elif key == "color":
-                args["color"] = self.collect(self.colour, value, label, default="#0b5d3b")
-            elif key in ("title", "subtitle"):
-                args[key] = self.collect(self.text, value, label)
-        if kind in ("still", "card", "chart") and "duration" not in fields and self.progress() == recorded:
+            self.shot_value(shot_kind.keys[key], key, value, label, args)
+        if shot_kind.needs_duration and "duration" not in fields and self.progress() == recorded:
             raise self.fail(node, _("{what}: a {kind} shot needs a duration").format(what=what, kind=kind), _("add e.g. duration: 5"))
-        if kind == "clip" and "out" in fields and "duration" in fields:
-            raise self.fail(fields["duration"], _("{what}: give 'out' or 'duration', not both").format(what=what))
-        if kind == "card" and not args.get("title") and self.progress() == recorded:
+        if shot_kind.either_or and all(k in fields for k in shot_kind.either_or):  # only a clip's out/duration so far
+            raise self.fail(fields[shot_kind.either_or[-1]], _("{what}: give 'out' or 'duration', not both").format(what=what))
+        if shot_kind.needs_title and not args.get("title") and self.progress() == recorded:
             raise self.fail(node, _("{what}: a card needs a title").format(what=what), _("card: \"Kampung KB ...\""))
         return ShotSpec(**{k: v for k, v in args.items() if v is not None})
+
+    def shot_value(self, kind: str, key: str, value: YNode, label: str, args: dict[str, Any]) -> None:
+        """Read one value of a shot by its type (kbvideo.vocab.effects) into the ShotSpec's `args`."""
+        if kind == Value.ASSET:
+            args["source"] = self.collect(self.asset, value, label)
+            args["source_loc"] = self.loc(value)
+        elif kind == Value.CARD:
+            self.collect(self.card, value, label, args)
+        elif kind == Value.CHART:
+            args["chart"] = self.collect(self.chart, value, label)
+        elif kind == Value.TIME:
+            args[TIME_ARGS[key]] = self.collect(self.time, value, label, key == "duration")
+            if key == "out":
+                args["out_loc"] = self.loc(value)
+        elif kind == Value.VOLUME:
+            args[key] = self.collect(self.number, value, label, 0, 4, default=1.0)
+        elif kind == Value.FIT:
+            args[key] = self.collect(self.choice, value, label, FITS, default="contain")
+        elif kind == Value.FILL:
+            args[key] = self.collect(self.fill, value, label, default="blur")
+        elif kind == Value.MOTION:
+            args[key] = self.collect(self.choice, value, label, MOTIONS, default="none")
+        elif kind == Value.COLOUR:
+            args[key] = self.collect(self.colour, value, label, default="#0b5d3b")
+        elif kind == Value.TEXT:
+            args[key] = self.collect(self.text, value, label)
+        else:  # pragma: no cover - a value type added to vocab.effects without a reader here
+            raise AssertionError(f"no reader for shot values of type {kind!r}")
 
     def card(self, node: YNode, what: str, args: dict[str, Any]) -> None:
         if node.kind == "scalar":
@@ -545,16 +548,16 @@ class StoryboardParser(FieldReader):
     def transition(self, node: YNode, what: str) -> TransitionSpec:
         if node.kind == "scalar":
             kind = self.choice(node, what, TRANSITIONS)
-            duration = Time(seconds=Fraction(0) if kind == "cut" else Fraction(1, 2))
+            duration = Time(seconds=Fraction(1, 2) if TRANSITION[kind].overlaps else Fraction(0))
             return TransitionSpec(kind, duration, self.loc(node))
         fields = self.mapping(node, TRANSITION_KEYS, what, required=("type",))
         if "type" not in fields:
             raise Skip()
         kind = self.choice(fields["type"], f"{what}.type", TRANSITIONS)
-        if kind == "cut":
+        if not TRANSITION[kind].overlaps:
             if "duration" in fields:
                 self.warn(fields["duration"], _("{what}: a cut has no duration; it is ignored").format(what=what))
-            return TransitionSpec("cut", Time(seconds=Fraction(0)), self.loc(node))
+            return TransitionSpec(kind, Time(seconds=Fraction(0)), self.loc(node))
         duration = self.time(fields["duration"], f"{what}.duration", True) if "duration" in fields else Time(seconds=Fraction(1, 2))
         return TransitionSpec(kind, duration, self.loc(node))
 

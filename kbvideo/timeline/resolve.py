@@ -19,7 +19,7 @@ from kbvideo.speech.model import Speech
 from kbvideo.storyboard.model import Scene, ShotSpec, Storyboard
 from kbvideo.timecode import format_seconds
 from kbvideo.timeline.model import AudioItem, SceneSpan, Shot, TextItem, Timeline, Transition
-from kbvideo.i18n import _
+from kbvideo.vocab.effects import SHOT_KIND, TRANSITION
 
 CAPTION_GAP_FRAMES = 2
 
@@ -58,8 +58,9 @@ class _Resolver:
 
     def shot_length(self, spec: ShotSpec, scene: Scene) -> tuple[int, int]:
         """(source_in, duration) in frames; records a problem and returns (0, 0) when it cannot."""
-        if spec.kind != "clip":
-            if spec.kind == "still":
+        source = SHOT_KIND[spec.kind].source
+        if source != "video":  # its length is written: a still, a card, a chart
+            if source == "image":
                 info = self.media.get(str(spec.source))
                 if info is not None and info.kind != "image":
                     self.problems.append((spec.source_loc or spec.loc).problem(
@@ -116,8 +117,9 @@ class _Resolver:
         overlaps = []
         for index, scene in enumerate(board.scenes[:-1]):
             spec = scene.transition
-            d = self.frames(spec.duration) if spec.kind != "cut" else 0
-            if spec.kind != "cut" and d <= 0:
+            takes_time = TRANSITION[spec.kind].overlaps
+            d = self.frames(spec.duration) if takes_time else 0
+            if takes_time and d <= 0:
                 self.problems.append(spec.loc.problem(_("scene '{id}': {kind} is shorter than one frame").format(id=scene.id, kind=spec.kind)))
             overlaps.append(max(d, 0))
         for index, scene in enumerate(board.scenes):
@@ -139,7 +141,7 @@ class _Resolver:
             for spec, source_in, duration in lengths[index]:
                 shots.append(self.make_shot(spec, scene, cursor, duration, source_in))
                 info = self.media.get(str(spec.source)) if spec.source else None
-                if spec.kind == "clip" and info is not None and info.has_audio and spec.volume > 0 and duration > 0:
+                if SHOT_KIND[spec.kind].source == "video" and info is not None and info.has_audio and spec.volume > 0 and duration > 0:
                     audio.append(AudioItem("clip", str(spec.source), cursor, duration, source_in, spec.volume,
                                            scene=scene.id, where=str(spec.loc)))
                 cursor += duration

@@ -1,5 +1,6 @@
 """Names a storyboard and a timeline share: topics, family functions, shot kinds, fits, motions,
-transitions, and the data of an animated chart.
+transitions, and the data of an animated chart. Shot kinds, transitions and motions are classes in
+a registry (kbvideo/vocab/effects.py); their names are listed here too.
 
 Neutral ground below both `kbvideo.storyboard` (which validates against these names) and
 `kbvideo.timeline` (which carries them to the renderer), so neither imports the other for them.
@@ -8,6 +9,8 @@ Neutral ground below both `kbvideo.storyboard` (which validates against these na
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from kbvideo.vocab.effects import MOTIONS, SHOT_KINDS, TRANSITIONS
 
 TOPICS = ("opening", "dashat", "kebun_pikatu", "pemberdayaan", "closing", "other")
 FAMILY_FUNCTIONS = (
@@ -20,11 +23,7 @@ FAMILY_FUNCTIONS = (
     "ekonomi",
     "pembinaan_lingkungan",
 )
-TRANSITIONS = ("cut", "crossfade", "fade_black", "wipe_left", "wipe_right", "wipe_up", "wipe_down",
-               "slide_left", "slide_right", "circle_open", "circle_close")
-SHOT_KINDS = ("clip", "still", "card", "chart")
 FITS = ("contain", "cover")
-MOTIONS = ("none", "zoom_in", "zoom_out", "pan_left", "pan_right")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,3 +35,6 @@ class Chart:
     values: tuple[float, ...]
     unit: str = ""
     style: str = "bars"  # "bars" | "countdown"
+
+
+__all__ = ["FAMILY_FUNCTIONS", "FITS", "MOTIONS", "SHOT_KINDS", "TOPICS", "TRANSITIONS", "Chart"]
