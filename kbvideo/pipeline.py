@@ -11,6 +11,7 @@ from kbvideo.errors import MediaError, Problem, SpecError, UsageError, excerpt
 from kbvideo.i18n import _
 from kbvideo.media.cache import ProbeCache
 from kbvideo.media.probe import MediaInfo, probe_all
+from kbvideo.render.painters import check_motion_shot
 from kbvideo.rules.contest import check_timeline
 from kbvideo.rules.findings import Finding
 from kbvideo.rules.narration import check_narration
@@ -93,7 +94,8 @@ def plan_board(board: Storyboard, *, rules: str | None = None, use_cache: bool =
     profile = load_profile(rules or storyboard_rules(board))
     timeline = resolve_timeline(board, media, speech, cue_limits(profile),
                                 max_caption_seconds=profile.caption_max_duration)
-    findings = check_timeline(timeline, profile) + check_narration(board, speech, timeline, profile)
+    findings = (check_timeline(timeline, profile, painted=check_motion_shot)
+                + check_narration(board, speech, timeline, profile))
     return Plan(board.path, board.project_root, board, media, timeline, profile, findings, list(board.warnings),
                 speech)
 

@@ -41,11 +41,14 @@ from kbvideo.layout.text import (
     wrap_lines,
 )
 from kbvideo.timeline.model import TextItem, Timeline
+from kbvideo.vocab.effects import SHOT_KIND
 
 # Sizes in pixels at 1080 lines.
 CAPTION_SIZE, TITLE_SIZE, NAME_SIZE, ROLE_SIZE, DRAFT_SIZE = 44, 60, 46, 32, 40
 WAIT_GAP = 6  # frames between a title leaving and a lower third arriving (and after a card or chart)
-MOTION_KINDS = ("card", "chart")
+MOTION_KINDS = tuple(name for name, kind in SHOT_KIND.items() if kind.painted)  # cards and charts
+BRAND = (11, 93, 59)  # #0b5d3b, the default card colour
+ACCENT = (242, 183, 5)  # #f2b705
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,11 @@ from typing import Iterable
 from PIL import Image, ImageDraw
 
 from kbvideo.errors import KbError, Problem
-from kbvideo.layout.screen import (  # noqa: F401  (re-exported: painters and older callers use these names)
+from kbvideo.layout import checks as layout_checks
+from kbvideo.layout.checks import check_glyphs
+from kbvideo.layout.screen import (  # noqa: F401  (re-exported: older callers use these names)
+    ACCENT,
+    BRAND,
     CAPTION_SIZE,
     DRAFT_SIZE,
     NAME_SIZE,
@@ -54,15 +58,13 @@ from kbvideo.layout.text import (  # noqa: F401
     title_safe,
     wrap_lines,
 )
-from kbvideo.timeline.model import TextItem, Timeline
-from kbvideo.vocab.effects import SHOT_KIND
 from kbvideo.i18n import _
+from kbvideo.render.painters import check_motion_shot
+from kbvideo.timeline.model import TextItem, Timeline
 
 STYLE_VERSION = 3  # bump when the look changes: overlay file names (cache keys) include it
 
 WHITE = (255, 255, 255)
-BRAND = (11, 93, 59)  # #0b5d3b, the default card colour
-ACCENT = (242, 183, 5)  # #f2b705
 PANEL_COLOURS = {
     "plate": (0, 0, 0, 166),
     "accent": (*ACCENT, 255),
@@ -129,7 +131,7 @@ def render_text_overlay(item: TextItem, width: int, height: int, out_dir: Path,
     """
     _check_frame(width, height)
     try:
-        _check_glyphs(item)
+        check_glyphs(item)
         layout = text_layout(item, width, height, max_chars, max_lines)
     except TextFitError as exc:
         raise type(exc)(_located(item, exc.message), exc.hint) from None
@@ -158,16 +160,6 @@ def _check_frame(width: int, height: int) -> None:
         raise KbError(_("frame size {width}x{height} must be positive even numbers (yuv420p)").format(width=width, height=height))
 
 
-def _check_glyphs(item: TextItem) -> None:
-    bold = item.kind in ("title", "lower_third")
-    missing = missing_glyphs(item.text, bold) | (missing_glyphs(item.subtext) if item.subtext else set())
-    if missing:
-        raise MissingGlyphError(
-            _("{text!r}: the font (DejaVu Sans) cannot draw {describe_chars}").format(text=item.text, describe_chars=describe_chars(missing)),
-            _("remove or replace these characters (emoji and CJK are not in the shipped font)"),
-        )
-
-
 def _located(item: TextItem, message: str) -> str:
     where = f"{item.where}: " if item.where else ""
     return f"{where}scene '{item.scene}': {item.kind}: {message}"
@@ -187,44 +179,9 @@ def _save_png(image: Image.Image, path: Path) -> None:
         raise
 
 
-def _problem(where: str | None, message: str, hint: str | None, code: str) -> Problem:
-    path, line, col = "<timeline>", 0, 0
-    if where:
-        parts = where.rsplit(":", 2)
-        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-            path, line, col = parts[0], int(parts[1]), int(parts[2])
-        else:
-            path = where
-    return Problem(path, line, col, message, hint, code=code)
-
-
 def check_texts(timeline: Timeline, sizes: Iterable[tuple[int, int]] | None = None, *,
                 max_chars: int = CAPTION_MAX_CHARS, max_lines: int = CAPTION_MAX_LINES) -> list[Problem]:
-    """Every text problem of a timeline, found before rendering: missing glyphs, text that cannot fit,
-    captions over `max_lines` lines of `max_chars` characters (with a suggested split).
-
-    Checks captions, titles and lower thirds (laid out by kbvideo.layout), and the text of title
-    cards and charts, at each frame size in `sizes` (default: the timeline's).
-    """
-    from kbvideo.render import painters  # local: the painters build on this module
-
-    sizes = list(sizes or [(timeline.width, timeline.height)])
-    problems: dict[tuple, Problem] = {}
-    for item in timeline.texts:
-        for width, height in sizes:
-            try:
-                _check_glyphs(item)
-                text_layout(item, width, height, max_chars, max_lines)
-            except TextFitError as exc:
-                message = _("scene '{scene}': {kind}: {message}").format(scene=item.scene, kind=item.kind, message=exc.message)
-                problems.setdefault((item.where, message), _problem(item.where, message, exc.hint, exc.code))
-    for shot in timeline.shots:
-        if not SHOT_KIND[shot.kind].painted:
-            continue
-        for width, height in sizes:
-            try:
-                painters.check_motion_shot(shot, width, height)
-            except TextFitError as exc:
-                message = _("scene '{scene}': {kind}: {message}").format(scene=shot.scene, kind=shot.kind, message=exc.message)
-                problems.setdefault((shot.where, message), _problem(shot.where, message, exc.hint, exc.code))
-    return list(problems.values())
+    """Every text problem of a timeline (kbvideo.layout.checks), the text of title cards and charts
+    included, as their painters lay it out; at each frame size in `sizes` (default: the timeline's)."""
+    return layout_checks.check_texts(timeline, sizes, max_chars=max_chars, max_lines=max_lines,
+                                     painted=check_motion_shot)

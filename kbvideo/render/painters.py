@@ -17,9 +17,8 @@ import numpy as np
 from PIL import Image, ImageColor, ImageDraw
 
 from kbvideo.errors import KbError
-from kbvideo.layout.screen import Box, content_area
-from kbvideo.render.graphics import (
-    ACCENT,
+from kbvideo.layout.screen import ACCENT, BRAND, Box, content_area
+from kbvideo.layout.text import (
     TextBlock,
     MissingGlyphError,
     TextFitError,
@@ -33,12 +32,13 @@ from kbvideo.render.graphics import (
     title_lines,
     wrap_lines,
 )
-from kbvideo.timeline.model import Chart, Shot
+from kbvideo.timeline.model import Shot
+from kbvideo.vocab import Chart
 from kbvideo.i18n import _
 
 DARK_TEXT = (17, 24, 20)
 LIGHT_TEXT = (255, 255, 255)
-ALT_ACCENT = (11, 93, 59)  # accent on light backgrounds
+ALT_ACCENT = BRAND  # accent on light backgrounds
 
 
 # ---------------------------------------------------------------------------- numbers and timing

@@ -6,6 +6,7 @@ import math
 from fractions import Fraction
 
 from kbvideo.i18n import _, ngettext
+from kbvideo.layout.checks import PaintedCheck, check_texts
 from kbvideo.layout.screen import resolve_collisions
 from kbvideo.layout.text import CaptionLinesError
 from kbvideo.layout.text import caption_lines as _layout_caption_lines
@@ -61,7 +62,9 @@ def _amount(seconds: Fraction, fps: Fraction) -> str:
     return f"{float(seconds):.1f} s"
 
 
-def check_timeline(timeline: Timeline, profile: RulesProfile) -> list[Finding]:
+def check_timeline(timeline: Timeline, profile: RulesProfile, *, painted: PaintedCheck | None = None) -> list[Finding]:
+    """The contest rules on a planned timeline. `painted` checks the text of title cards and charts as
+    their painters lay it out (kbvideo.render.painters.check_motion_shot; the pipeline passes it)."""
     findings: list[Finding] = []
     fps = timeline.fps
     seconds = float(Fraction(timeline.duration) / fps)
@@ -95,7 +98,7 @@ def check_timeline(timeline: Timeline, profile: RulesProfile) -> list[Finding]:
                                     _("{count} of the eight family functions not shown: {names}").format(count=len(missing), names=', '.join(missing)),
                                     {"missing": missing}))
     findings += _caption_findings(timeline, profile)
-    findings += _text_findings(timeline, profile)
+    findings += _text_findings(timeline, profile, painted)
     findings += _layout_findings(timeline)
     return findings
 
@@ -141,14 +144,12 @@ def _layout_findings(timeline: Timeline) -> list[Finding]:
     return out
 
 
-def _text_findings(timeline: Timeline, profile: RulesProfile) -> list[Finding]:
+def _text_findings(timeline: Timeline, profile: RulesProfile, painted: PaintedCheck | None) -> list[Finding]:
     """Text the renderer could not draw: characters missing from the shipped font, text too long for its
     lines, captions over the profile's lines and characters per line (with a suggested split)."""
-    from kbvideo.render.graphics import check_texts  # measured with the renderer's own fonts and layout
-
     out = []
     for problem in check_texts(timeline, max_chars=profile.caption_max_chars_per_line,
-                               max_lines=profile.caption_max_lines):
+                               max_lines=profile.caption_max_lines, painted=painted):
         where = f"{problem.path}:{problem.line}:{problem.col}" if problem.line else problem.path
         out.append(Finding(problem.code or "text.fit", "error", problem.message, {"hint": problem.hint} if problem.hint else {}, where))
     return out
