@@ -10,8 +10,6 @@ numbers (yuv420p chroma).
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -19,43 +17,27 @@ from typing import Iterable
 from PIL import Image, ImageDraw
 
 from kbvideo.errors import KbError, Problem
+from kbvideo.fsutil import atomic_path
 from kbvideo.layout import checks as layout_checks
 from kbvideo.layout.checks import check_glyphs
-from kbvideo.layout.screen import (  # noqa: F401  (re-exported: older callers use these names)
+from kbvideo.layout.screen import (  # noqa: F401  (some re-exported for tests and older callers)
     ACCENT,
     BRAND,
     CAPTION_SIZE,
-    DRAFT_SIZE,
-    NAME_SIZE,
-    ROLE_SIZE,
-    TITLE_SIZE,
     TextLayout,
-    caption_zone,
     draft_mark_layout,
     text_layout,
 )
 from kbvideo.layout.text import (  # noqa: F401
-    BOLD,
     CAPTION_MAX_CHARS,
     CAPTION_MAX_LINES,
-    REGULAR,
-    TITLE_SAFE,
-    CaptionLinesError,
-    MissingGlyphError,
     TextBlock,
     TextFitError,
-    _even_down,
-    _even_up,
-    describe_chars,
     draw_block_mask,
-    font_codepoints,
-    layout_block,
     load_font,
     missing_glyphs,
     scaled,
     text_width,
-    title_lines,
-    title_safe,
     wrap_lines,
 )
 from kbvideo.i18n import _
@@ -168,15 +150,8 @@ def _located(item: TextItem, message: str) -> str:
 def _save_png(image: Image.Image, path: Path) -> None:
     """Write atomically: a temp file beside the target, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png.tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            image.save(handle, format="PNG", compress_level=1)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        image.save(tmp, format="PNG", compress_level=1)
 
 
 def check_texts(timeline: Timeline, sizes: Iterable[tuple[int, int]] | None = None, *,

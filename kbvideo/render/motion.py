@@ -11,14 +11,13 @@ converts to BT.709 yuv420p itself, `-frames:v N` caps the count, and the result 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from kbvideo.errors import KbError, RenderError
+from kbvideo.fsutil import atomic_path
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
 from kbvideo.render.painters import make_painter
 from kbvideo.timeline.model import Shot
@@ -72,12 +71,9 @@ def render_motion_shot(shot: Shot, width: int, height: int, fps: Fraction, out_p
 
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.stem}.", suffix=out_path.suffix or ".mp4", dir=out_path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
     clip = VideoClip(frame_function, duration=(frames + 0.5) / rate)
     preset, params = encoder_settings(fps, frames, draft)
-    try:
+    with atomic_path(out_path, suffix=out_path.suffix or ".mp4") as tmp:  # moviepy picks the format by the name
         try:
             clip.write_videofile(str(tmp), fps=rate, codec="libx264", preset=preset, audio=False,
                                  ffmpeg_params=params, logger=None)
@@ -87,11 +83,6 @@ def render_motion_shot(shot: Shot, width: int, height: int, fps: Fraction, out_p
         finally:
             clip.close()
         _verify(tmp, frames, width, height, shot)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600
-        os.replace(tmp, out_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return out_path
 
 

@@ -10,12 +10,11 @@ format cannot hold changes: a blank line (it would end the cue) is dropped, and 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from kbvideo.fsutil import write_atomic
 from kbvideo.layout.text import CAPTION_MAX_CHARS, CAPTION_MAX_LINES, TextFitError, caption_lines
 from kbvideo.timecode import format_seconds, round_half_up
 from kbvideo.timeline.model import Timeline
@@ -82,16 +81,7 @@ def _write(path: Path, text: str) -> Path:
     """Atomic UTF-8 write (no BOM, LF line ends): a temp file beside the target, then rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, text, newline="\n")
 
 
 def write_srt(timeline: Timeline, path: Path, max_chars: int = CAPTION_MAX_CHARS,

@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from kbvideo.fsutil import write_atomic
-from kbvideo.render.graphics import load_font
+from kbvideo.layout.text import load_font
 
 PAPER = (246, 247, 246)
 INK = (29, 35, 39)
