@@ -19,10 +19,9 @@ from kbvideo.check import FileReport, check_output, find_videos
 from kbvideo.commands.storyboard import verdict_word
 from kbvideo.errors import UsageError, excerpt, printable
 from kbvideo.fsutil import write_atomic
-from kbvideo.i18n import _
+from kbvideo.i18n import _, ngettext
 from kbvideo.rules.profile import load_profile
 from kbvideo.timecode import format_seconds
-from kbvideo.i18n import _, ngettext
 
 SEVERITY_MARK = {"error": "✗", "warning": "!", "info": "·"}
 CSV_FIELDS = ("path", "verdict", "duration", "size_bytes", "errors", "warnings", "rules", "reasons")

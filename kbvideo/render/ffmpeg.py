@@ -20,7 +20,6 @@ from kbvideo import proc as processes
 from kbvideo.errors import RenderError
 from kbvideo.i18n import _
 from kbvideo.media import ffmpeg_bin
-from kbvideo.i18n import _
 
 _LIVE_LOCK = threading.Lock()
 

@@ -1,0 +1,187 @@
+"""The render's inputs, made once and cached: proxies of the clips (drafts), fitted stills, motion
+graphics (cards and charts), text overlays and the DRAFT mark.
+
+Part of the render job (kbvideo.render.engine._Render mixes it in): `self` holds the timeline, the
+source facts, the cache folder, the temp folder and the input guard. Persistent entries (proxies,
+motion graphics, segments, the sound mix) are sealed with their size and sha256 when stored and
+checked before use; a damaged or unsealed entry is rebuilt, with a notice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import secrets
+import threading
+from pathlib import Path
+
+from kbvideo.fsutil import replace_into
+from kbvideo.i18n import _
+from kbvideo.render import ffmpeg
+from kbvideo.render.graph import TONEMAP, ClipSource
+from kbvideo.render.graphics import render_draft_mark, render_text_overlay
+from kbvideo.render.motion import render_motion_shot
+from kbvideo.render.stills import contain_size, fit_layers, fit_picture
+from kbvideo.vocab.effects import MOTION
+
+SEAL_SUFFIX = ".sha256"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _seal_path(path: Path) -> Path:
+    return path.with_name(path.name + SEAL_SUFFIX)
+
+
+class AssetCache:
+    """Cached inputs of the segments, each made once per render (`_memo`) and, where it is worth
+    it, kept between renders in the cache folder (`_store`, `_intact`)."""
+
+    lock: threading.Lock
+
+    def _memo(self, key, make):
+        with self.lock:
+            if key in self.memo:
+                return self.memo[key]
+            lock = self.memo_locks.setdefault(key, threading.Lock())
+        with lock:
+            with self.lock:
+                if key in self.memo:
+                    return self.memo[key]
+            value = make()
+            with self.lock:
+                self.memo[key] = value
+            return value
+
+    def _cache_file(self, folder: str, key: str, suffix: str) -> Path:
+        path = self.cache_dir / folder / f"{key}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def notice(self, message: str) -> None:
+        with self.lock:
+            self.notices.append(message)
+        if self.notice_hook is not None:
+            self.notice_hook(message)
+
+    def _store(self, tmp: Path, final: Path) -> Path:
+        """Move a finished cache entry into place, sealed with its size and sha256."""
+        seal = f"{Path(tmp).stat().st_size} {_sha256(Path(tmp))}\n"
+        replace_into(tmp, final, self.guard)
+        seal_tmp = self.temp / f"seal-{secrets.token_hex(4)}"
+        seal_tmp.write_text(seal, encoding="ascii")
+        replace_into(seal_tmp, _seal_path(final), self.guard)
+        with self.lock:
+            self.verified[final] = True
+        return final
+
+    def _intact(self, path: Path, what: str) -> bool:
+        """True when the cache entry exists and matches its seal; a damaged one is reported (it is rebuilt)."""
+        with self.lock:
+            if path in self.verified:
+                return self.verified[path]
+        ok, reason = True, ""
+        if not path.exists():
+            ok = False
+        else:
+            try:
+                size, digest = _seal_path(path).read_text(encoding="ascii").split()
+                if int(size) != path.stat().st_size:
+                    ok, reason = False, _("it is {actual} bytes, {sealed} were stored").format(
+                        actual=path.stat().st_size, sealed=size)
+                elif _sha256(path) != digest:
+                    ok, reason = False, _("its contents changed since it was stored")
+            except (OSError, ValueError, UnicodeDecodeError):
+                ok, reason = False, _("it has no valid seal")
+            if not ok:
+                self.notice(_("the cached {what} {name} is damaged ({reason}): rebuilding it").format(
+                    what=what, name=path.name, reason=reason))
+        with self.lock:
+            self.verified[path] = ok
+        return ok
+
+    def proxy(self, path: str) -> ClipSource:
+        facts = self.facts[path]
+        t = self.timeline
+        key = hashlib.sha256(json.dumps([path, facts.identity, t.width, t.height, self.fingerprint]).encode()).hexdigest()[:24]
+        final = self._cache_file("proxies", key, ".mp4")
+        dw, dh = facts.display or (t.width, t.height)
+        scale = min(1.0, max(t.width / dw, t.height / dh))
+        pw, ph = max(2, round(dw * scale / 2) * 2), max(2, round(dh * scale / 2) * 2)
+        if not self._intact(final, _("proxy")):
+            tmp = self.temp / f"proxy-{key}.mp4"
+            chain = (TONEMAP + "," if facts.hdr else "") + f"scale={pw}:{ph}:flags=bicubic,setsar=1,format=yuv420p"
+            ffmpeg.run(["-i", path, "-map", "0:v:0", "-vf", chain, "-fps_mode", "passthrough", "-an",
+                        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", "-g", "10", "-bf", "0",
+                        "-f", "mp4", str(tmp)], what=_("making a proxy of {path}").format(path=path), cancel=self.cancel, children=self.children,
+                       cache_dir=str(self.cache_dir))
+            self._store(tmp, final)
+        return ClipSource(str(final), (pw, ph), False, absolute_times=True)
+
+    def clip_source(self, path: str) -> ClipSource:
+        facts = self.facts[path]
+        if self.use_proxies:
+            return self._memo(("proxy", path), lambda: self.proxy(path))
+        return ClipSource(path, facts.display, facts.hdr, sar=facts.sar is not None)
+
+    def still_png(self, shot) -> Path:
+        t = self.timeline
+
+        moving = shot.motion in MOTION and MOTION[shot.motion].moves and shot.fit != "cover"
+
+        def make():
+            name = hashlib.sha256(json.dumps([shot.source, shot.fit, shot.fill, t.width, t.height]).encode()).hexdigest()[:16]
+            display = self.facts[shot.source].display
+            if moving and display and contain_size(*display, t.width, t.height) != (t.width, t.height):
+                # Ken Burns moves the picture inside its box, never the fill around it
+                return fit_layers(shot.source, t.width, t.height, shot.fill, self.temp / f"still-{name}-fill.png",
+                                  self.temp / f"still-{name}-picture.png")
+            return fit_picture(shot.source, t.width, t.height, shot.fit, shot.fill, self.temp / f"still-{name}.png")
+
+        return self._memo(("still", shot.source, shot.fit, shot.fill, moving), make)
+
+    def motion_asset(self, shot) -> tuple[str, Path]:
+        t = self.timeline
+
+        def make() -> tuple[str, Path]:
+            plain = {f.name: getattr(shot, f.name) for f in dataclasses.fields(shot) if f.name not in ("start", "where", "scene")}
+            key = hashlib.sha256(json.dumps([plain, t.width, t.height, str(t.fps), self.draft, self.fingerprint],
+                                            default=str).encode()).hexdigest()[:24]
+            final = self._cache_file("motion", key, ".mp4")
+            if not self._intact(final, _("motion graphic")):
+                tmp = self.temp / f"motion-{key}.mp4"
+                made = render_motion_shot(dataclasses.replace(shot, start=0), t.width, t.height, t.fps, tmp,
+                                          draft=self.draft, cancel=self.cancel)
+                self._store(Path(made), final)
+            return "video", final
+
+        return self._memo(("motion", shot.kind, shot.title, shot.subtitle, shot.color, shot.chart, shot.duration), make)
+
+    def text_overlay(self, item, folder: Path):
+        t = self.timeline
+
+        def make():
+            sub = folder / f"text-{len(self.memo)}-{secrets.token_hex(3)}"
+            sub.mkdir(parents=True, exist_ok=True)
+            return render_text_overlay(item, t.width, t.height, sub, *self.caption_limits)
+
+        return self._memo(("text", item), make)
+
+    def draft_mark(self):
+        if not self.draft:
+            return None
+        t = self.timeline
+
+        def make():
+            folder = self.temp / "draft-mark"
+            folder.mkdir(exist_ok=True)
+            return render_draft_mark(t.width, t.height, folder)
+
+        return self._memo("draft-mark", make)
