@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import dataclasses
 import json
 import os
 import sys
@@ -20,6 +19,7 @@ from kbvideo.commands.storyboard import verdict_word
 from kbvideo.errors import UsageError, excerpt, printable
 from kbvideo.fsutil import write_atomic
 from kbvideo.i18n import _, ngettext
+from kbvideo.rules.drafts import draft_profile
 from kbvideo.rules.profile import load_profile
 from kbvideo.timecode import format_seconds
 
@@ -176,10 +176,7 @@ def check(ctx: click.Context, paths: tuple[Path, ...], rules: str | None, as_jso
     """
     profile = load_profile(rules)
     if draft and profile.width and profile.height:
-        from kbvideo.render.engine import draft_size
-
-        width, height = draft_size(profile.width, profile.height)
-        profile = dataclasses.replace(profile, width=width, height=height)
+        profile = draft_profile(profile, profile.width, profile.height)
     files = list(find_videos(paths))
     if not files:
         raise UsageError(_("no video files found in {paths}").format(paths=", ".join(str(p) for p in paths)),

@@ -13,7 +13,7 @@ import click
 from kbvideo.commands.storyboard import echo_findings, verdict_word
 from kbvideo.i18n import _
 from kbvideo.rules.findings import verdict
-from kbvideo.timecode import format_seconds
+from kbvideo.timecode import format_seconds, parse_time
 
 
 class ProgressPrinter:
@@ -63,8 +63,6 @@ def _seconds_option(ctx, param, value):
     """--from/--to in any storyboard time spelling (seconds, "1:30", "00:01:30.500"); frames are not allowed."""
     if value is None:
         return None
-    from kbvideo.timecode import parse_time
-
     try:
         parsed = parse_time(value)
     except ValueError as exc:

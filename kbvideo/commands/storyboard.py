@@ -15,6 +15,7 @@ from kbvideo.pipeline import Plan, plan_storyboard
 from kbvideo.rules.contest import caption_cps, caption_too_fast, caption_too_short, length_verdict
 from kbvideo.rules.findings import Finding
 from kbvideo.rules.profile import builtin_profiles, load_profile, read_profile_text
+from kbvideo.storyboard.schema import storyboard_schema
 from kbvideo.timecode import format_fps, format_seconds
 from kbvideo.timeline.io import to_dict
 
@@ -216,8 +217,6 @@ def schema_command() -> None:
     \b
     Example:  kbvideo schema > storyboard.schema.json
     """
-    from kbvideo.storyboard.schema import storyboard_schema
-
     click.echo(json.dumps(storyboard_schema(), ensure_ascii=False, indent=2))
 
 

@@ -16,13 +16,12 @@ import click
 
 from kbvideo.errors import KbError
 from kbvideo.i18n import _
+from kbvideo.storyboard.template import template_chain
 
 DEBOUNCE_MS = 400  # one save often writes a file several times
 
 
 def watched_paths(storyboard: Path, plan=None) -> set[Path]:
-    from kbvideo.storyboard.template import template_chain
-
     paths = {storyboard.resolve()}
     try:
         paths |= {Path(p).resolve() for p in template_chain(storyboard)}

@@ -23,6 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
+from kbvideo.check.analyze import parse_log  # the same ebur128 reading `kbvideo check` uses
 from kbvideo.render import ffmpeg
 from kbvideo.timeline.model import AudioItem, Timeline
 from kbvideo.i18n import _
@@ -152,8 +153,6 @@ def render_audio(timeline: Timeline, out_path: Path, work_dir: Path, *, facts: C
                  target: float | None, true_peak: float, bitrate: str, fades: tuple[float, float] = (0.0, 0.0),
                  ducking: Ducking = Ducking(), cancel=None, children=None) -> dict:
     """Write AAC-LC 48 kHz stereo of exactly the timeline's length to `out_path`; returns measurements."""
-    from kbvideo.check.analyze import parse_log  # the same ebur128 reading `kbvideo check` uses
-
     args, graph, total = mix_command(timeline, facts, fades, ducking)
     wav = work_dir / "mix.wav"
     stderr = ffmpeg.run([*args, "-filter_complex", graph + ";[mix]asplit=2[w][m];[m]ebur128=peak=true[n]",

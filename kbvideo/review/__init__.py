@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kbvideo.i18n import _
 from kbvideo.fsutil import write_atomic
+from kbvideo.i18n import _
 from kbvideo.review.model import Review, build_review
 from kbvideo.review.page import TOPIC_COLOURS, data_uri, render_page, shot_label
 from kbvideo.review.sheet import SceneBand, Tile, programme_sheet, save_small_jpeg
 from kbvideo.review.thumbs import jpeg_bytes, shot_thumbnails
+from kbvideo.timecode import format_seconds
 
 PAGE_THUMB = (224, 126)
 SHEET_THUMB = 240
@@ -70,8 +71,6 @@ def write_review(plan, out_dir: Path, *, draft: Path | None = None, sheet: bool 
 
 
 def _clock(review: Review, frames: int) -> str:
-    from kbvideo.timecode import format_seconds
-
     return format_seconds(review.seconds(frames), 1)
 
 

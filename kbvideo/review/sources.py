@@ -19,7 +19,7 @@ from kbvideo.errors import MediaError
 from kbvideo.fsutil import write_atomic
 from kbvideo.i18n import _
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
-from kbvideo.media.probe import MediaInfo
+from kbvideo.media.probe import MediaInfo, probe_all
 from kbvideo.render.graph import TONEMAP
 from kbvideo.review.sheet import Tile, grid_sheet, save_small_jpeg
 from kbvideo.timecode import format_fps, format_seconds
@@ -120,8 +120,6 @@ def sample_frames(info: MediaInfo, every: float, width: int = TILE_WIDTH) -> tup
 
 def write_source_sheets(paths: list[Path], out_dir: Path, *, every: float = 2.0, probe_cache=None) -> list[SourceSheet]:
     """For each media file: `<name>.txt` (the probe) and, for a video, `<name>.sheet.jpg` (or -2, -3 ... pages)."""
-    from kbvideo.media.probe import probe_all
-
     files = find_media(paths)
     out_dir.mkdir(parents=True, exist_ok=True)
     errors: dict = {}

@@ -23,6 +23,8 @@ from kbvideo.fsutil import atomic_path
 from kbvideo.i18n import _
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
 from kbvideo.render.graph import TONEMAP
+from kbvideo.render.painters import make_painter
+from kbvideo.render.stills import open_picture
 from kbvideo.timeline.model import Shot
 
 BACKDROP = (24, 26, 28)
@@ -70,8 +72,6 @@ def _ffmpeg_png(args: list[str], path: str) -> Image.Image | None:
 
 
 def picture(path: str, box: tuple[int, int]) -> Image.Image:
-    from kbvideo.render.stills import open_picture
-
     image = open_picture(path)
     flat = Image.new("RGB", image.size, BACKDROP)
     flat.paste(image, mask=image.getchannel("A"))
@@ -92,8 +92,6 @@ def fit_box(image: Image.Image, box: tuple[int, int], fit: str = "contain") -> I
 
 def graphic(shot: Shot, box: tuple[int, int], fps: Fraction) -> Image.Image:
     """A card or chart as the renderer draws it, once its animation has settled (or a plain tile)."""
-    from kbvideo.render.painters import make_painter
-
     width, height = box[0] * 2, box[1] * 2  # drawn larger, then reduced: sharper small text
     try:
         painter = make_painter(shot, width + width % 2, height + height % 2, fps)

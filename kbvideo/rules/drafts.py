@@ -19,9 +19,14 @@ def draft_size(width: int, height: int) -> tuple[int, int]:
     return max(2, w), DRAFT_HEIGHT
 
 
+def draft_profile(profile, width: int, height: int):
+    """`profile` for judging a draft of a `width`x`height` master: at the draft's own frame size."""
+    draft_width, draft_height = draft_size(width, height)
+    return dataclasses.replace(profile, width=draft_width, height=draft_height)
+
+
 def profile_for_output(profile, timeline, draft: bool):
     """The rules to judge a render of `timeline` by: a draft is small on purpose, so its frame size is its own."""
     if not draft or profile is None:
         return profile
-    width, height = draft_size(timeline.width, timeline.height)
-    return dataclasses.replace(profile, width=width, height=height)
+    return draft_profile(profile, timeline.width, timeline.height)

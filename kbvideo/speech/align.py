@@ -9,7 +9,6 @@ pause sit inside a stretch instead). Words inside a sentence share its speech ti
 
 from __future__ import annotations
 
-import re
 
 from kbvideo.speech.model import SENTENCE_END, Word, letters, tokens
 

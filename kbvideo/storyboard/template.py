@@ -269,7 +269,7 @@ def placeholders_in(root: YNode) -> dict[str, list[YNode]]:
 
     def walk(node: YNode) -> None:
         if node.kind == "map":
-            for _, value in node.value.values():
+            for _key, value in node.value.values():
                 walk(value)
         elif node.kind == "seq":
             for item in node.value:
