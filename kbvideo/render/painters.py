@@ -4,6 +4,10 @@ A painter lays everything out once (fonts, wrapping, a static background with th
 not move baked in), then draws each frame from its integer index only, so the same inputs give the
 same pixels. Once the animation has settled, the held frame is reused as is. Encoding them is
 kbvideo.render.motion's job.
+
+Size: about 490 lines, over the ~400 a module keeps to: the card and the two chart painters share
+the fitting, timing and tile helpers at the top. Moving their layout (not their drawing) into
+kbvideo.layout is the next step; it would also let the layout check cards and charts by itself.
 """
 
 from __future__ import annotations

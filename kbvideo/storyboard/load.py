@@ -5,6 +5,10 @@ text: the validator decides what `no`, `1:30` or `012` mean, not YAML 1.1. Refus
 problem: non-UTF-8 bytes (UTF-16 files are named as such), tabs in indentation, several documents,
 duplicate keys, aliases that expand past a node budget (alias bombs) or refer to themselves, and
 collections nested deeper than MAX_DEPTH (which would otherwise exhaust Python's recursion limit).
+
+Size: about 475 lines, over the ~400 a module keeps to, because the composer and the located
+message for each way a YAML file can be broken belong together (tests/test_hostile_input.py pins
+each message); reading files (decode, read_text) could move out if it grows further.
 """
 
 from __future__ import annotations
