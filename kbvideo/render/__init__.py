@@ -4,8 +4,9 @@
                     progress=None, cache_dir=None, media=None, proxies=True, check=True) -> RenderResult
 
 Backends are looked up by name (`get_backend(name)`); "ffmpeg" (segments + filter graphs) is the
-only one so far. See kbvideo/render/engine.py for the design. The engine is imported on first use,
-so that `kbvideo.render.graphics` (used by `validate` to measure text) stays light.
+only one so far. See kbvideo/render/engine.py for the design (its parts: assets.py, encode.py,
+finish.py). The engine is imported on first use, so that importing a light part of the renderer
+(`kbvideo.render.files`, `kbvideo.render.painters`) does not load it.
 """
 
 from __future__ import annotations
