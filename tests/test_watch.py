@@ -50,7 +50,10 @@ def test_watch_renders_again_after_a_change_and_stops_cleanly(media, project):
     board.write_text(text, encoding="utf-8")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, "-m", "kbvideo", "render", str(board), "--draft", "--quiet", "--watch"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=project)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=project,
+                            # a shell's background job (`cmd &`) starts with Ctrl-C ignored, and a child keeps
+                            # that; the test presses Ctrl-C, so the watcher must start with it at its default
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=reader, args=(proc.stdout, lines), daemon=True).start()
     seen: list[str] = []
