@@ -61,6 +61,12 @@ def _window(line: str, col: int) -> tuple[str, int]:
     return head + printable(piece) + tail, caret
 
 
+def source_excerpt(source_line: str, col: int, indent: str) -> list[str]:
+    """The source line (a window around `col`) and a caret under column `col`, as printed."""
+    shown, caret = _window(source_line, col)
+    return [indent + shown, indent + " " * max(0, caret - 1) + "^"]
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One problem in a text file, located to line and column (both 1-based)."""
@@ -81,9 +87,7 @@ class Problem:
                 f"{printable(self.message, MESSAGE_CHARS)}")
         parts = [head]
         if self.source_line is not None:
-            shown, caret = _window(self.source_line, self.col)
-            parts.append("    " + shown)
-            parts.append("    " + " " * max(0, caret - 1) + "^")
+            parts += source_excerpt(self.source_line, self.col, "    ")
         if self.hint:
             parts.append("  " + _("hint: {hint}").format(hint=printable(self.hint, MESSAGE_CHARS)))
         return "\n".join(parts)
@@ -99,6 +103,37 @@ class Problem:
             "code": self.code,
             "source_line": None if self.source_line is None else printable(self.source_line, 300),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Loc:
+    """Where something was written (1-based line and column, and the line itself for the caret), to
+    point at it later: kept by the parsed storyboard and carried on every timeline item.
+
+    `str(loc)` is "path:line:col", the form written to JSON (timelines, reports, exports); `Loc.parse`
+    reads it back (without the source line, which JSON does not keep). Two Locs at the same place are
+    equal whether or not they know the line's text."""
+
+    path: str
+    line: int
+    col: int
+    source_line: str | None = field(default=None, compare=False)
+
+    def problem(self, message: str, hint: str | None = None, severity: str = "error", *,
+                code: str | None = None) -> Problem:
+        return Problem(self.path, self.line, self.col, message, hint, self.source_line, severity, code)
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Loc":
+        """The Loc `str(loc)` wrote; a text without ":line:col" is a path at line 0."""
+        match = _LOC_TEXT.fullmatch(text)
+        return cls(match[1], int(match[2]), int(match[3])) if match else cls(text, 0, 0)
+
+
+_LOC_TEXT = re.compile(r"(.*):(\d+):(\d+)", re.DOTALL)
 
 
 class KbError(Exception):

@@ -177,3 +177,28 @@ def test_subprocess_smoke(small_project):
                           cwd=small_project, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["duration"] == 9.0
+
+
+def test_validate_shows_the_line_and_caret_of_text_it_cannot_draw(small_project, monkeypatch):
+    """The caption's place travels from the storyboard through the timeline as a Loc (with its source
+    line), so validate points at the caption itself, as it does for a storyboard error."""
+    monkeypatch.chdir(small_project)
+    write(small_project, """\
+    kampung: {name: Kampung KB Uji, kelurahan: Uji, kota: Kota Uji}
+    output: {size: 320x180, rules: ../rules.yaml}
+    scenes:
+      - id: dapur
+        topic: dashat
+        shots: [{still: ../assets/b.png, duration: 6}]
+        captions: ["Kader memasak 中文"]
+    """, "glyph.yaml")
+    result = run("validate", "storyboards/glyph.yaml")
+    assert result.exit_code == 1, result.output + result.stderr
+    lines = result.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if "text.glyphs" in line)
+    assert lines[at].endswith("(storyboards/glyph.yaml:7:16)"), lines[at]
+    assert lines[at + 1] == "      " + '    captions: ["Kader memasak 中文"]'
+    assert lines[at + 2] == "      " + " " * 15 + "^"  # under the caption's opening quote
+    data = json.loads(run("validate", "storyboards/glyph.yaml", "--json").output)
+    finding = next(f for f in data["storyboards"][0]["findings"] if f["rule"] == "text.glyphs")
+    assert finding["where"] == "storyboards/glyph.yaml:7:16"  # JSON keeps the "path:line:col" text

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from kbvideo.errors import KbError, SpecError
+from kbvideo.errors import KbError, Loc, SpecError
 from kbvideo.render import graphics as g
 from kbvideo.render.graphics import (
     TextFitError,
@@ -135,7 +135,7 @@ def test_wrap_raises_when_it_cannot_fit():
 
 
 def test_overlay_too_long_is_an_error_naming_where(tmp_path):
-    item = caption("kata " * 120, where="sb.yaml:12:7")
+    item = caption("kata " * 120, where=Loc("sb.yaml", 12, 7))
     with pytest.raises(TextFitError, match=r"sb\.yaml:12:7: scene 'intro': caption"):
         render_text_overlay(item, 1920, 1080, tmp_path)
 
@@ -179,9 +179,9 @@ def test_check_texts_lists_every_problem_with_its_location():
     timeline = Timeline(
         fps=Fraction(30), width=1920, height=1080, duration=300,
         scenes=(SceneSpan("intro", "opening", (), 0, 300),),
-        shots=(Shot("chart", "intro", 0, 90, chart=Chart("Panen 🎉", ("Sayur",), (3.0,)), where="sb.yaml:20:9"),),
-        texts=(caption("ok"), caption("中文", where="sb.yaml:5:3"),
-               caption("kata " * 120, where="sb.yaml:6:3")),
+        shots=(Shot("chart", "intro", 0, 90, chart=Chart("Panen 🎉", ("Sayur",), (3.0,)), where=Loc("sb.yaml", 20, 9)),),
+        texts=(caption("ok"), caption("中文", where=Loc("sb.yaml", 5, 3)),
+               caption("kata " * 120, where=Loc("sb.yaml", 6, 3))),
         audio=(), transitions=(),
     )
     problems = g.check_texts(timeline, SIZES)

@@ -9,6 +9,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from kbvideo.errors import Loc
 from kbvideo.layout.screen import (
     Box,
     Element,
@@ -60,7 +61,7 @@ def test_every_sample_caption_fits_two_lines_of_42(jenggot):
 
 def test_caption_over_two_lines_is_an_error_at_its_line_with_a_split():
     long = TextItem("caption", "s", 0, 150, "Kader Posyandu menimbang balita setiap bulan, lalu mencatat hasilnya "
-                                            "di buku KIA agar tumbuh kembang anak terpantau", where="sb.yaml:12:9")
+                                            "di buku KIA agar tumbuh kembang anak terpantau", where=Loc("sb.yaml", 12, 9))
     with pytest.raises(CaptionLinesError) as info:
         caption_lines(long.text)
     first, second = info.value.suggestion
@@ -91,19 +92,19 @@ def test_title_card_breaks_at_separators_not_inside_a_name():
 # -------------------------------------------------------------------------------- collisions
 
 def test_lower_third_waits_for_the_scene_title_and_validate_says_so():
-    title = TextItem("title", "s", 15, 120, "Dashat", where="sb.yaml:5:5")
-    lower = TextItem("lower_third", "s", 60, 150, "Kader Dashat", "PKK Jenggot", where="sb.yaml:9:9")
+    title = TextItem("title", "s", 15, 120, "Dashat", where=Loc("sb.yaml", 5, 5))
+    lower = TextItem("lower_third", "s", 60, 150, "Kader Dashat", "PKK Jenggot", where=Loc("sb.yaml", 9, 9))
     resolved, notes = resolve_collisions(timeline([title, lower]))
     moved = next(t for t in resolved.texts if t.kind == "lower_third")
     assert moved.start == 135 + 6 and moved.duration == 150
-    assert [(n.severity, n.where, n.other) for n in notes] == [("info", "sb.yaml:9:9", "sb.yaml:5:5")]
+    assert [(n.severity, str(n.where), str(n.other)) for n in notes] == [("info", "sb.yaml:9:9", "sb.yaml:5:5")]
     found = [f for f in check_timeline(timeline([title, lower]), load_profile()) if f.rule == "layout.collision"]
     assert found[0].severity == "info" and "waits 2.7 s" in found[0].message
 
 
 def test_collision_that_cannot_wait_is_an_error_naming_both_places():
-    title = TextItem("title", "s", 0, 300, "Dashat", where="sb.yaml:5:5")
-    lower = TextItem("lower_third", "s", 100, 400, "Kader Dashat", where="sb.yaml:9:9")
+    title = TextItem("title", "s", 0, 300, "Dashat", where=Loc("sb.yaml", 5, 5))
+    lower = TextItem("lower_third", "s", 100, 400, "Kader Dashat", where=Loc("sb.yaml", 9, 9))
     found = [f for f in check_timeline(timeline([title, lower]), load_profile()) if f.rule == "layout.collision"]
     assert len(found) == 1 and found[0].severity == "error"
     assert found[0].where == "sb.yaml:9:9" and "sb.yaml:5:5" in found[0].message
@@ -111,13 +112,13 @@ def test_collision_that_cannot_wait_is_an_error_naming_both_places():
 
 def test_titles_wait_for_charts_and_captions_keep_clear_of_chart_data():
     chart = Shot("chart", "s", 0, 240, chart=Chart("Balita stunting", ("2022", "2023"), (41.0, 27.0), "anak",
-                                                    "countdown"), where="sb.yaml:20:9")
+                                                    "countdown"), where=Loc("sb.yaml", 20, 9))
     rest = Shot("clip", "s", 240, 360, "/x.mp4")
-    title = TextItem("title", "s", 15, 120, "Dashat", where="sb.yaml:5:5")
+    title = TextItem("title", "s", 15, 120, "Dashat", where=Loc("sb.yaml", 5, 5))
     caption = TextItem("caption", "s", 30, 150, "Kasus stunting terus menurun berkat kerja bersama")
     resolved, notes = resolve_collisions(timeline([title, caption], (chart, rest)))
     assert next(t for t in resolved.texts if t.kind == "title").start == 246
-    assert notes[0].other == "sb.yaml:20:9"
+    assert notes[0].other == Loc("sb.yaml", 20, 9)
     elements = layout_elements(resolved)
     assert overlaps(elements) == []
     data = next(e for e in elements if e.kind == "chart_data")

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from kbvideo.errors import Loc
 from kbvideo.layout.screen import Box, Element, overlaps
 from kbvideo.rules.profile import load_profile
 from kbvideo.timeline.model import AudioItem, TextItem
@@ -43,8 +44,8 @@ def programme(tmp_path_factory, request):
     blue = media.clip("look-blue.mp4", color="blue", size="320x180", seconds=1.5, tone=660)
     card = dict(kind="card", duration=30, title="Kampung KB Mandiri Utama",
                 subtitle="Kelurahan Jenggot · Kecamatan Pekalongan Selatan · Kota Pekalongan")
-    texts = (TextItem("title", "a", 32, 20, "Dashat", where="sb.yaml:5:5"),
-             TextItem("lower_third", "a", 40, 24, "Kader Dashat", "Tim Penggerak PKK", where="sb.yaml:7:7"),
+    texts = (TextItem("title", "a", 32, 20, "Dashat", where=Loc("sb.yaml", 5, 5)),
+             TextItem("lower_third", "a", 40, 24, "Kader Dashat", "Tim Penggerak PKK", where=Loc("sb.yaml", 7, 7)),
              TextItem("caption", "a", 34, 30, "Kader memasak menu bergizi dari bahan pangan lokal"))
     timeline = build([("a", [card, clip(red, 62)]), ("b", [clip(blue, 40)])], size=(320, 180),
                      transitions=[("fade_black", 15)], texts=texts)

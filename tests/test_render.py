@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from conftest import run_ffmpeg
-from kbvideo.errors import RenderError, SpecError, UsageError
+from kbvideo.errors import Loc, RenderError, SpecError, UsageError
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
 from kbvideo.render import render_timeline
 from kbvideo.render.segments import plan_segments
@@ -451,7 +451,7 @@ def test_cli_render_storyboard(media, project):
 
 def test_missing_glyph_refused_before_rendering(media, tmp_path):
     red = media.clip("red.mp4", color="red", seconds=1.2)
-    texts = (TextItem("caption", "a", 0, 10, "Kampung \u6f22", where="sb.yaml:9:7"),)
+    texts = (TextItem("caption", "a", 0, 10, "Kampung \u6f22", where=Loc("sb.yaml", 9, 7)),)
     with pytest.raises(SpecError) as caught:
         render(build([("a", [clip(red, 10)])], texts=texts), tmp_path)
     (problem,) = caught.value.problems

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fakes import fake_media_for, image_info, video_info
-from kbvideo.errors import SpecError
-from kbvideo.storyboard.model import Kampung, Loc, Output, Scene, ShotSpec, Storyboard, TimedText, TransitionSpec
+from kbvideo.errors import Loc, SpecError
+from kbvideo.storyboard.model import Kampung, Output, Scene, ShotSpec, Storyboard, TimedText, TransitionSpec
 from kbvideo.storyboard.load import load_yaml
 from kbvideo.storyboard.validate import parse_storyboard
 from kbvideo.timecode import Time
@@ -213,6 +213,13 @@ def test_json_round_trip(project):
     data = to_dict(timeline)
     assert data["duration"] == pytest.approx((180 + 90 + 60 - 15) / 30)
     assert from_dict(data).shots[1].chart.values == (12.5, 8.0)
+    # places travel as Loc objects (with the source line for the caret) and are written as "path:line:col"
+    title = next(t for t in timeline.texts if t.kind == "title")
+    assert isinstance(title.where, Loc) and title.where.source_line.strip() == "title: Judul"
+    written = next(t for t in data["texts"] if t["kind"] == "title")
+    assert written["where"] == str(title.where) == f"{title.where.path}:{title.where.line}:{title.where.col}"
+    assert next(t for t in from_dict(data).texts if t.kind == "title").where == title.where
+    assert Loc.parse("C:/kb/sb.yaml:3:5") == Loc("C:/kb/sb.yaml", 3, 5) and Loc.parse("<timeline>") == Loc("<timeline>", 0, 0)
 
 
 # ---- properties -------------------------------------------------------------------------------

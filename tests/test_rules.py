@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from kbvideo.errors import SpecError, UsageError
+from kbvideo.errors import Loc, SpecError, UsageError
 from kbvideo.rules.contest import caption_cps, caption_lines, check_timeline, length_verdict
 from kbvideo.rules.findings import Finding, verdict
 from kbvideo.rules.profile import builtin_profiles, load_profile
@@ -98,7 +98,7 @@ def test_resolution_and_rate_against_profile(profile):
 
 
 def test_caption_reading_speed_and_limits(profile):
-    fast = TextItem("caption", "s0", 0, 30, "Kader memasak menu bergizi dari bahan pangan", where="sb.yaml:9:9")
+    fast = TextItem("caption", "s0", 0, 30, "Kader memasak menu bergizi dari bahan pangan", where=Loc("sb.yaml", 9, 9))
     short = TextItem("caption", "s0", 100, 20, "Ya")
     long = TextItem("caption", "s0", 200, 300, "Lama sekali di layar")
     many = TextItem("caption", "s0", 600, 180, "satu dua tiga empat lima enam tujuh delapan sembilan sepuluh "
@@ -124,8 +124,8 @@ def test_caption_helpers():
 
 
 def test_text_the_renderer_cannot_draw_is_a_finding(profile):
-    glyph = TextItem("caption", "s0", 0, 90, "Kampung 中", where="sb.yaml:9:9")
-    long_title = TextItem("title", "s0", 100, 90, "Judul " * 60, where="sb.yaml:12:5")
+    glyph = TextItem("caption", "s0", 0, 90, "Kampung 中", where=Loc("sb.yaml", 9, 9))
+    long_title = TextItem("title", "s0", 100, 90, "Judul " * 60, where=Loc("sb.yaml", 12, 5))
     found = {f.rule: f for f in check_timeline(timeline_of(5000, texts=(glyph, long_title)), profile)}
     assert found["text.glyphs"].where == "sb.yaml:9:9" and "U+4E2D" in found["text.glyphs"].message
     assert found["text.fit"].where == "sb.yaml:12:5"

@@ -58,7 +58,7 @@ def _png() -> bytes:
 
 
 def captions_of(plan):
-    return [(t.start, t.duration, t.text, t.where) for t in plan.timeline.texts if t.kind == "caption"]
+    return [(t.start, t.duration, t.text, str(t.where)) for t in plan.timeline.texts if t.kind == "caption"]
 
 
 def test_srt_and_vtt_captions_with_offset(project):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from kbvideo.errors import MESSAGE_CHARS, KbError, SpecError, printable
+from kbvideo.errors import MESSAGE_CHARS, KbError, SpecError, printable, source_excerpt
 from kbvideo.i18n import _
 from kbvideo.pipeline import Plan, plan_storyboard
 from kbvideo.rules.contest import caption_cps, caption_too_fast, caption_too_short, length_verdict
@@ -37,6 +37,9 @@ def echo_findings(findings: list[Finding], err: bool = False, severities=("error
         message = printable(finding.message, MESSAGE_CHARS)
         click.echo(f"  {SEVERITY_MARK[finding.severity]} {severity_word(finding.severity)}: {finding.rule}: "
                    f"{message}{where}", err=err)
+        if finding.loc is not None and finding.loc.source_line is not None:
+            for line in source_excerpt(finding.loc.source_line, finding.loc.col, "      "):
+                click.echo(line, err=err)
         hint = finding.values.get("hint") if isinstance(finding.values, dict) else None
         if hint:
             click.echo("      " + _("hint: {hint}").format(hint=printable(str(hint), MESSAGE_CHARS)), err=err)

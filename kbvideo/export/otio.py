@@ -27,7 +27,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from kbvideo.errors import UsageError
+from kbvideo.errors import Loc, UsageError
 from kbvideo.fsutil import atomic_path
 from kbvideo.i18n import _
 from kbvideo.media.probe import MediaInfo
@@ -38,6 +38,11 @@ ADAPTERS = {".otio": "otio_json", ".xml": "fcp_xml", ".kdenlive": "kdenlive"}
 TRANSITION_NAMES = {"crossfade": "Cross Dissolve", "fade_black": "Dip to Color Dissolve"}
 MARKER_COLOURS = {"scene": otio.schema.MarkerColor.GREEN, "title": otio.schema.MarkerColor.PURPLE,
                   "lower_third": otio.schema.MarkerColor.CYAN, "caption": otio.schema.MarkerColor.YELLOW}
+
+
+def _where(loc: Loc | None) -> str | None:
+    """A place in the storyboard as the metadata keeps it (JSON): "path:line:col"."""
+    return str(loc) if loc else None
 
 
 def _rate(fps: Fraction) -> float:
@@ -83,7 +88,7 @@ def _reference(path: str, info: MediaInfo | None, rate: Fraction, fps: Fraction)
 
 def _shot_clip(shot: Shot, fps: Fraction, media: dict[str, MediaInfo]) -> otio.schema.Clip:
     # "start" (programme frame) also keeps look-alike clips distinct: FCP 7 XML would merge identical ones
-    meta = {"scene": shot.scene, "kind": shot.kind, "start": shot.start, "where": shot.where, "fit": shot.fit,
+    meta = {"scene": shot.scene, "kind": shot.kind, "start": shot.start, "where": _where(shot.where), "fit": shot.fit,
             "fill": shot.fill}
     if shot.kind == "clip":
         info = media.get(shot.source)
@@ -116,7 +121,7 @@ def _sound_clip(item: AudioItem, fps: Fraction, media: dict[str, MediaInfo]) -> 
     info = media.get(item.source)
     reference = _reference(item.source, info, fps, fps)
     gain_db = 20 * math.log10(item.volume) if item.volume > 0 else -math.inf
-    meta = {"kind": item.kind, "start": item.start, "volume": item.volume, "scene": item.scene, "where": item.where}
+    meta = {"kind": item.kind, "start": item.start, "volume": item.volume, "scene": item.scene, "where": _where(item.where)}
     if item.kind == "music":
         meta["duck"] = item.duck
     voice = getattr(item, "voice", None)
@@ -209,7 +214,7 @@ def build_otio(timeline: Timeline, media: dict[str, MediaInfo], *, name: str | N
                                           color=MARKER_COLOURS.get(text.kind, otio.schema.MarkerColor.RED),
                                           metadata={NAMESPACE: {"kind": text.kind, "scene": text.scene,
                                                                 "text": text.text, "subtext": text.subtext,
-                                                                "where": text.where}}))
+                                                                "where": _where(text.where)}}))
     return result
 
 

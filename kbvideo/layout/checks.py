@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from kbvideo.errors import Problem
+from kbvideo.errors import Loc, Problem
 from kbvideo.i18n import _
 from kbvideo.layout.screen import text_layout
 from kbvideo.layout.text import CAPTION_MAX_CHARS, CAPTION_MAX_LINES, MissingGlyphError, TextFitError, describe_chars, missing_glyphs
@@ -32,15 +32,9 @@ def check_glyphs(item: TextItem) -> None:
         )
 
 
-def _problem(where: str | None, message: str, hint: str | None, code: str) -> Problem:
-    path, line, col = "<timeline>", 0, 0
-    if where:
-        parts = where.rsplit(":", 2)
-        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-            path, line, col = parts[0], int(parts[1]), int(parts[2])
-        else:
-            path = where
-    return Problem(path, line, col, message, hint, code=code)
+def _problem(where: Loc | None, message: str, hint: str | None, code: str) -> Problem:
+    """At the item's place in the storyboard (with its line, for the caret), else at "<timeline>"."""
+    return (where or Loc("<timeline>", 0, 0)).problem(message, hint, code=code)
 
 
 def check_texts(timeline: Timeline, sizes: Iterable[tuple[int, int]] | None = None, *,

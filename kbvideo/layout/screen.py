@@ -25,6 +25,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Iterable
 
+from kbvideo.errors import Loc
 from kbvideo.i18n import _
 from kbvideo.layout.text import (
     CAPTION_MAX_CHARS,
@@ -122,8 +123,8 @@ class Note:
 
     severity: str
     message: str
-    where: str | None
-    other: str | None = None
+    where: Loc | None
+    other: Loc | None = None
     code: str = "layout.collision"
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kbvideo import proc as processes
-from kbvideo.errors import KbError, MediaError, Problem, RenderError, SpecError, UsageError
+from kbvideo.errors import KbError, Loc, MediaError, RenderError, SpecError, UsageError
 from kbvideo.fsutil import InputGuard, disk_error
 from kbvideo.i18n import _
 from kbvideo.layout.screen import Element, resolve_collisions, text_elements
@@ -206,7 +206,7 @@ class _Render(AssetCache, Encoding, Finishing):
         self.timeline, notes = resolve_collisions(self.timeline)
         errors = [n for n in notes if n.severity == "error"]
         if errors:
-            raise SpecError([Problem(n.where or "<timeline>", 0, 0, f"{n.message} ({n.other})", None, code=n.code)
+            raise SpecError([(n.where or Loc("<timeline>", 0, 0)).problem(f"{n.message} ({n.other})", code=n.code)
                              for n in errors])
 
     def layout_elements(self) -> list[Element]:

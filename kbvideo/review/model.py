@@ -75,7 +75,7 @@ def build_review(plan, draft: Path | None = None) -> Review:
     scenes = []
     for index, span in enumerate(timeline.scenes, 1):
         captions = [CaptionRow(c, caption_lines(c.text, profile.caption_max_chars_per_line), caption_cps(c, timeline.fps),
-                               sorted(set(flags.get(c.where or "", []))))
+                               sorted(set(flags.get(str(c.where) if c.where else "", []))))
                     for c in timeline.texts_in(span.id, "caption")]
         texts = [t for t in timeline.texts_in(span.id) if t.kind != "caption"]
         scenes.append(SceneRow(index, span, list(timeline.shots_in(span.id)), texts, captions))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from kbvideo.errors import Loc
 from kbvideo.i18n import _, ngettext
 from kbvideo.layout.checks import PaintedCheck, check_texts
 from kbvideo.layout.screen import resolve_collisions
@@ -138,7 +139,7 @@ def _layout_findings(timeline: Timeline) -> list[Finding]:
     _resolved, notes = resolve_collisions(timeline)
     out = []
     for note in notes:
-        data = {"other": note.other} if note.other else {}
+        data = {"other": str(note.other)} if note.other else {}
         message = note.message + (f" ({note.other})" if note.other and note.severity == "error" else "")
         out.append(Finding(note.code, note.severity, message, data, note.where))
     return out
@@ -150,6 +151,6 @@ def _text_findings(timeline: Timeline, profile: RulesProfile, painted: PaintedCh
     out = []
     for problem in check_texts(timeline, max_chars=profile.caption_max_chars_per_line,
                                max_lines=profile.caption_max_lines, painted=painted):
-        where = f"{problem.path}:{problem.line}:{problem.col}" if problem.line else problem.path
+        where = Loc(problem.path, problem.line, problem.col, problem.source_line) if problem.line else problem.path
         out.append(Finding(problem.code or "text.fit", "error", problem.message, {"hint": problem.hint} if problem.hint else {}, where))
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from kbvideo.errors import MESSAGE_CHARS, printable
+from kbvideo.errors import MESSAGE_CHARS, Loc, printable
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -16,7 +16,15 @@ class Finding:
     severity: str  # "error" | "warning" | "info"
     message: str
     values: dict[str, Any] = field(default_factory=dict)  # measured value, limit, ...
-    where: str | None = None  # scene id, "path:line", time code...
+    where: Loc | str | None = None  # a place in the storyboard, scene id, time code...
+    # The storyboard place when `where` was given as a Loc (its source line shows the caret when printed);
+    # `where` then holds str(loc), "path:line:col", the form JSON and printed messages use.
+    loc: Loc | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.where, Loc):
+            object.__setattr__(self, "loc", self.where)
+            object.__setattr__(self, "where", str(self.where))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rule": self.rule, "severity": self.severity,

@@ -48,7 +48,7 @@ def check_narration(board: Storyboard, speech: dict[str, Speech], timeline: Time
         spec, said = scene.narration, speech.get(scene.id)
         if spec is None or not spec.text or scene.id not in spans:
             continue
-        where = str(spec.loc)
+        where = spec.loc
         reading = len(" ".join(spec.text.split())) / pace
         if said is not None and not said.scratch and said.spoken_seconds > 0:
             ratio = said.spoken_seconds / reading

@@ -19,10 +19,9 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-from kbvideo.errors import Problem, excerpt
+from kbvideo.errors import Loc, Problem, excerpt
 from kbvideo.i18n import N_, _, ngettext
 from kbvideo.storyboard.load import YNode, normalised_path, os_reason
-from kbvideo.storyboard.model import Loc
 from kbvideo.timecode import Time, parse_time
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")  # {{ and }} are literal braces, {name} a placeholder

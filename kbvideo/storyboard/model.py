@@ -10,25 +10,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from kbvideo.errors import Problem
+from kbvideo.errors import Loc, Problem
 from kbvideo.timecode import Time
 from kbvideo.vocab import Chart
-
-
-@dataclass(frozen=True, slots=True)
-class Loc:
-    """Where something was written, to point at it later (e.g. an out point past the clip's end)."""
-
-    path: str
-    line: int
-    col: int
-    source_line: str | None = None
-
-    def problem(self, message: str, hint: str | None = None, severity: str = "error") -> Problem:
-        return Problem(self.path, self.line, self.col, message, hint, self.source_line, severity)
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}"
 
 
 @dataclass(frozen=True, slots=True)

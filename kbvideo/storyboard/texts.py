@@ -9,10 +9,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from kbvideo.errors import Loc
 from kbvideo.i18n import _
 from kbvideo.storyboard.fields import FieldReader, Skip
 from kbvideo.storyboard.load import YNode
-from kbvideo.storyboard.model import Loc, NarrationSpec, TimedText
+from kbvideo.storyboard.model import NarrationSpec, TimedText
 from kbvideo.storyboard.subtitles import read_cues
 from kbvideo.timecode import Time
 

@@ -6,6 +6,7 @@ import json
 from fractions import Fraction
 from typing import Any
 
+from kbvideo.errors import Loc
 from kbvideo.i18n import _
 from kbvideo.timecode import format_fps
 from kbvideo.timeline.model import AudioItem, SceneSpan, Shot, TextItem, Timeline, Transition
@@ -24,6 +25,8 @@ def _item(obj) -> dict[str, Any]:
                      "unit": value.unit, "style": value.style}
         elif isinstance(value, tuple):
             value = list(value)
+        elif isinstance(value, Loc):
+            value = str(value)  # "path:line:col"
         out[name] = value
     return out
 
@@ -59,6 +62,8 @@ def _build(cls, data: dict[str, Any]):
         if name == "chart" and value is not None:
             value = Chart(value["title"], tuple(value["labels"]), tuple(value["values"]), value.get("unit", ""),
                           value.get("style", "bars"))
+        elif name == "where" and value is not None:
+            value = Loc.parse(value)
         elif isinstance(value, list):
             value = tuple(value)
         kwargs[name] = value

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from kbvideo.errors import Loc
 from kbvideo.vocab import Chart
 
 
@@ -34,7 +35,7 @@ class Shot:
     title: str | None = None  # card: big text (animated in)
     subtitle: str | None = None  # card: smaller text
     chart: Chart | None = None
-    where: str | None = None  # storyboard path:line:col, for messages
+    where: Loc | None = None  # where the storyboard wrote it, for messages (with the line, for the caret)
 
     @property
     def end(self) -> int:
@@ -51,7 +52,7 @@ class TextItem:
     duration: int
     text: str  # exact text as written (after {placeholders}); may contain newlines
     subtext: str | None = None  # lower third: role
-    where: str | None = None
+    where: Loc | None = None
 
     @property
     def end(self) -> int:
@@ -70,7 +71,7 @@ class AudioItem:
     volume: float = 1.0  # linear gain
     duck: bool = False  # music: lower under narration
     scene: str | None = None
-    where: str | None = None
+    where: Loc | None = None
     voice: str | None = None  # narration spoken by the scratch voice ("espeak-ng id, 150 wpm"), to be recorded
 
     @property
@@ -96,7 +97,7 @@ class SceneSpan:
     functions: tuple[str, ...]
     start: int
     duration: int
-    where: str | None = None
+    where: Loc | None = None
 
     @property
     def end(self) -> int:

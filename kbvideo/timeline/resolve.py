@@ -135,7 +135,7 @@ class _Resolver:
         start = 0
         for index, scene in enumerate(board.scenes):
             length = scene_len[index]
-            span = SceneSpan(scene.id, scene.topic, scene.functions, start, length, str(scene.loc))
+            span = SceneSpan(scene.id, scene.topic, scene.functions, start, length, scene.loc)
             spans.append(span)
             cursor = start
             for spec, source_in, duration in lengths[index]:
@@ -143,7 +143,7 @@ class _Resolver:
                 info = self.media.get(str(spec.source)) if spec.source else None
                 if SHOT_KIND[spec.kind].source == "video" and info is not None and info.has_audio and spec.volume > 0 and duration > 0:
                     audio.append(AudioItem("clip", str(spec.source), cursor, duration, source_in, spec.volume,
-                                           scene=scene.id, where=str(spec.loc)))
+                                           scene=scene.id, where=spec.loc))
                 cursor += duration
             incoming = overlaps[index - 1] if index > 0 else 0
             outgoing = overlaps[index] if index < len(overlaps) else 0
@@ -173,7 +173,7 @@ class _Resolver:
 
     def make_shot(self, spec: ShotSpec, scene: Scene, start: int, duration: int, source_in: int) -> Shot:
         return Shot(spec.kind, scene.id, start, duration, str(spec.source) if spec.source else None, source_in,
-                    spec.fit, spec.fill, spec.motion, spec.color, spec.title, spec.subtitle, spec.chart, str(spec.loc))
+                    spec.fit, spec.fill, spec.motion, spec.color, spec.title, spec.subtitle, spec.chart, spec.loc)
 
     def within_scene(self, scene: Scene, span: SceneSpan, item, what: str) -> tuple[int, int] | None:
         at, duration = self.frames(item.at), self.frames(item.duration)
@@ -191,17 +191,17 @@ class _Resolver:
         if scene.title:
             placed = self.within_scene(scene, span, scene.title, "title")
             if placed:
-                out.append(TextItem("title", scene.id, *placed, scene.title.text, where=str(scene.title.loc)))
+                out.append(TextItem("title", scene.id, *placed, scene.title.text, where=scene.title.loc))
         for lower in scene.lower_thirds:
             placed = self.within_scene(scene, span, lower, _("lower third"))
             if placed:
-                out.append(TextItem("lower_third", scene.id, *placed, lower.text, lower.subtext, str(lower.loc)))
+                out.append(TextItem("lower_third", scene.id, *placed, lower.text, lower.subtext, lower.loc))
         even = [c for c in scene.captions if c.at is None]
         for caption in scene.captions:
             if caption.at is not None:
                 placed = self.within_scene(scene, span, caption, "caption")
                 if placed:
-                    out.append(TextItem("caption", scene.id, *placed, caption.text, where=str(caption.loc)))
+                    out.append(TextItem("caption", scene.id, *placed, caption.text, where=caption.loc))
         if even:
             window_start = span.start + incoming
             window = span.duration - incoming - outgoing
@@ -216,7 +216,7 @@ class _Resolver:
                     break
                 if self.max_caption_frames is not None:
                     end = min(end, begin + self.max_caption_frames)  # a plain caption stays no longer than the rules allow
-                out.append(TextItem("caption", scene.id, begin, end - begin, caption.text, where=str(caption.loc)))
+                out.append(TextItem("caption", scene.id, begin, end - begin, caption.text, where=caption.loc))
         return sorted(out, key=lambda t: (t.start, t.kind))
 
     def narration(self, scene: Scene, span: SceneSpan) -> list[AudioItem]:
@@ -243,7 +243,7 @@ class _Resolver:
                 _("scene '{id}': narration {name} is {length}; from {start} it runs {over} past the end of the scene ({scene_length})").format(id=scene.id, name=name, length=_secs(length, self.fps), start=_secs(at, self.fps), over=_secs(at + length - span.duration, self.fps), scene_length=_secs(span.duration, self.fps)), hint))
             return []
         return [AudioItem("narration", source, span.start + at, length, 0, spec.volume, scene=scene.id,
-                          where=str(spec.loc), voice=voice)]
+                          where=spec.loc, voice=voice)]
 
     def narration_captions(self, scene: Scene, span: SceneSpan) -> list[TextItem]:
         """`captions: from_narration`: cues split from the narration text, timed to its words."""
@@ -253,7 +253,7 @@ class _Resolver:
         at = self.frames(scene.narration.at)
         cues = make_cues(speech.text, speech.words, self.cue_limits, self.fps, end_limit=span.duration - at)
         return [TextItem("caption", scene.id, span.start + at + cue.start, cue.end - cue.start, cue.text,
-                         where=str(scene.narration.loc)) for cue in cues]
+                         where=scene.narration.loc) for cue in cues]
 
     def music(self, total: int) -> list[AudioItem]:
         music = self.board.music
@@ -271,7 +271,7 @@ class _Resolver:
         while start < total:  # a short bed loops, each pass an item of its own
             duration = min(length, total - start)
             items.append(AudioItem("music", str(music.file), start, duration, 0, music.volume, music.duck,
-                                   where=str(music.loc)))
+                                   where=music.loc))
             start += duration
         return items
 
