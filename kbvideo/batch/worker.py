@@ -43,7 +43,7 @@ PARENT_GONE = signal.SIGUSR1
 
 def load_callable(spec: str) -> Callable[..., Any]:
     """'package.module:function' or '/path/to/file.py:function'."""
-    module_name, _, attr = spec.rpartition(":")
+    module_name, _colon, attr = spec.rpartition(":")
     if module_name.endswith(".py"):
         loaded = importlib.util.spec_from_file_location(f"kbvideo_batch_plugin_{abs(hash(module_name))}", module_name)
         module = importlib.util.module_from_spec(loaded)
