@@ -80,6 +80,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     wrappers = {name: wrapper(folder, name, extra, real) for name, extra in variants.items()}
     times: dict[str, list[float]] = {name: [] for name in variants}
+    cpu: dict[str, list[float]] = {name: [] for name in variants}  # CPU seconds, ffmpeg children included
     loads = [bench.load_average()]
     outputs: dict[str, dict] = {}
     for _round in range(args.rounds):
@@ -88,10 +89,11 @@ def main() -> None:
             ffmpeg_bin.ffmpeg_exe.cache_clear()
             cache = folder / f"cache-{name}"
             shutil.rmtree(cache, ignore_errors=True)
-            t0 = time.perf_counter()
+            c0, t0 = bench.cpu_seconds(), time.perf_counter()
             result = render_timeline(job, out / f"{name}.mp4", profile=profile, jobs=args.jobs, cache_dir=cache,
                                      check=False)
             times[name].append(time.perf_counter() - t0)
+            cpu[name].append(bench.cpu_seconds() - c0)
             loads.append(bench.load_average())
             outputs[name] = {"frames": result.frames, "video_s": result.duration,
                              "segments": result.timings.get("segments")}
@@ -102,15 +104,25 @@ def main() -> None:
         frames, digest = frame_digest(real, path)
         outputs[name].update(decoded_frames=frames, pictures=digest, size=path.stat().st_size,
                              audio_s=bench_audio_seconds(path))
+        if name != "baseline":
+            outputs[name]["psnr_vs_baseline"] = psnr(real, path, out / "baseline.mp4")
     base = min(times["baseline"])
     print(f"first {job.duration_seconds:g} s of the reference job, {args.rounds} rounds, load {loads}")
     for name, spent in times.items():
         o = outputs[name]
         print(f"  {name:<12} best {min(spent):7.1f} s  all {[round(x, 1) for x in spent]}  "
-              f"/ baseline {min(spent) / base:5.3f}  frames {o['decoded_frames']} pictures {o['pictures']} "
-              f"size {o['size']}  A/V {o['video_s']:.3f}/{o['audio_s']:.3f}")
+              f"/ baseline {min(spent) / base:5.3f}  CPU {[round(x, 1) for x in cpu[name]]}  frames {o['decoded_frames']} pictures {o['pictures']} "
+              f"size {o['size']}  A/V {o['video_s']:.3f}/{o['audio_s']:.3f}  PSNR {o.get('psnr_vs_baseline', '-')}")
     (work / "variants.json").write_text(json.dumps({"seconds": job.duration_seconds, "variants": variants,
-                                                    "times": times, "outputs": outputs, "load": loads}, indent=2))
+                                                    "times": times, "cpu": cpu, "outputs": outputs, "load": loads}, indent=2))
+
+
+def psnr(ff: str, a: Path, b: Path) -> str:
+    """ffmpeg's average PSNR of a against b (all planes), e.g. "50.12"; "inf" when identical."""
+    err = subprocess.run([ff, "-hide_banner", "-i", str(a), "-i", str(b), "-lavfi", "[0:v][1:v]psnr", "-f", "null", "-"],
+                         capture_output=True, text=True).stderr
+    found = [line for line in err.splitlines() if "PSNR" in line and "average:" in line]
+    return found[-1].split("average:")[1].split()[0] if found else "?"
 
 
 def bench_audio_seconds(path: Path) -> float:
