@@ -120,14 +120,16 @@ class StageTimer:
 
     FUNCTIONS = ("source_facts", "check_texts", "resolve_collisions", "plan_segments", "segment_key",
                  "render_motion_shot", "render_text_overlay", "render_draft_mark", "fit_picture", "fit_layers",
-                 "render_audio", "_count_frames", "_sha256", "check_file", "probe", "write_srt", "write_vtt")
-    METHODS = ("preflight", "proxy", "encode_segment", "encode_audio", "layout_elements", "_check")
+                 "render_audio", "_count_frames", "count_frames", "_sha256", "check_file", "check_output", "probe",
+                 "write_srt", "write_vtt")
+    METHODS = ("preflight", "proxy", "encode_segment", "encode_audio", "layout_elements", "_check", "finish")
+    MODULES = ("engine", "assets", "encode", "finish")  # where the render's parts look these names up
 
     def __init__(self):
         self.calls: dict[str, list[float]] = {}
         self.segments: dict[str, float] = {}
         self.lock = threading.Lock()
-        self.undo: list[tuple[object, str, object]] = []
+        self.undo: list[tuple[object, str, object, bool]] = []
 
     def _wrap(self, owner, name: str, label: str):
         original = getattr(owner, name, None)
@@ -147,14 +149,21 @@ class StageTimer:
                     if name == "encode_segment" and len(args) > 1 and hasattr(args[1], "name"):
                         timer.segments[args[1].name] = spent
 
-        self.undo.append((owner, name, original))
+        self.undo.append((owner, name, original, name in vars(owner)))
         setattr(owner, name, wrapper)
 
     def __enter__(self):
+        import importlib
+
+        for module_name in self.MODULES:
+            try:
+                module = importlib.import_module(f"kbvideo.render.{module_name}")
+            except ImportError:
+                continue
+            for name in self.FUNCTIONS:
+                self._wrap(module, name, name)
         from kbvideo.render import engine
 
-        for name in self.FUNCTIONS:
-            self._wrap(engine, name, name)
         render_class = getattr(engine, "_Render", None)
         if render_class is not None:
             for name in self.METHODS:
@@ -162,8 +171,11 @@ class StageTimer:
         return self
 
     def __exit__(self, *exc):
-        for owner, name, original in reversed(self.undo):
-            setattr(owner, name, original)
+        for owner, name, original, own in reversed(self.undo):
+            if own:
+                setattr(owner, name, original)
+            else:
+                delattr(owner, name)  # it was inherited: uncover the parent's again
 
     def report(self) -> dict:
         return {"functions": {k: {"calls": len(v), "wall": round(sum(v), 3)} for k, v in sorted(self.calls.items())},
