@@ -1,20 +1,36 @@
 """Render benchmark on the reference job of ../shared/bench-anchor (see its README).
 
-    python benchmarks/bench_render.py [--only floor,final,draft,edit,moviepy] [--seconds 180] [--jobs 2]
-                                      [--work bench-work/render] [--anchor ../shared/bench-anchor]
+    python benchmarks/bench_render.py [--only floor,final,draft,scene,edit,moviepy,profile] [--seconds 180]
+                                      [--jobs 2] [--work bench-work/render] [--anchor ../shared/bench-anchor]
 
 The job (plan.py: 17 scenes, 1080p/720p/portrait clips, 4 stills, a caption per scene, 0.5 s
 crossfades, music at 25 %) is expressed as a kbvideo Timeline built from plan.py's own table, so the
 two stay the same job. Sources are generated once with the anchor's gen_sources.sh into --work/src.
 Everything is timed in the same run, and reported as ratios:
 
-  floor        the encoder floor (floor.sh; with --seconds < 180 the same ffmpeg settings for that long)
-  final        our cold render (empty segment cache) / floor                       target ≤ 1.3
+  floor        two encoder floors of the same synthetic 1080p30 picture and tone: `floor_master` with
+               exactly the final's encoder settings (the rules profile's `master:` section, through
+               kbvideo.render.ffmpeg.final_encoder: the argv the segments are encoded with) and
+               `floor` with floor.sh's fixed settings (crf 23, AAC 128k; with --seconds < 180 the
+               same settings for that long), kept as a second figure comparable with older runs
+  final        our cold render (empty segment cache) / floor_master                target ≤ 1.3
+               (and / floor); peak resident memory of the whole process tree      target ≤ 1 GB
   draft        draft without proxies, first draft making proxies, draft from proxies; / running time
                                                                                     target ≤ 1/20
-  edit         re-render after one caption edit / cold final render                 target ≤ 0.10
+  scene        `render --draft --scene` of scenes s02+s03+s04 (41 s, the reference job has no single
+               40-s scene) and of s03 alone (14.5 s), proxies made, segments not cached; once with
+               the sound mix cached (a picture edit) and once without           target ≤ 3 s
+  edit         re-render after one caption edit / cold final render                 target ≤ 0.05
   moviepy      a_moviepy.py --t T  vs  our cold render of the same first T s (T = min(30, --seconds))
                                                                                     target ≥ 8×
+  profile      a final and a draft from proxies rendered again with every segment's ffmpeg argv also
+               run with `-f null` (decode + filter only, see ffmpeg_log.py): where the time goes.
+               Not a timed figure (the null passes add work); run it after the others.
+
+Every render's ffmpeg runs are logged (argv, wall, CPU) through a KBVIDEO_FFMPEG wrapper (a few ms
+per process; --no-log turns it off), and the renderer's Python stages are timed by wrapping its
+functions from outside: both go to results.json as `stages`. The load average is recorded before
+and after each part: the machine is shared.
 Results are printed and written to --work/results.json. The full job takes many minutes on 2 cores:
 run it when the machine is quiet; --seconds 20 checks that everything works.
 """
@@ -25,22 +41,165 @@ import argparse
 import dataclasses
 import json
 import os
+import resource
 import shutil
+import functools
 import subprocess
 import sys
+import threading
 import time
 from fractions import Fraction
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe  # noqa: E402
 from kbvideo.render import render_timeline  # noqa: E402
 from kbvideo.rules.profile import load_profile  # noqa: E402
 from kbvideo.timeline.model import AudioItem, SceneSpan, Shot, TextItem, Timeline, Transition  # noqa: E402
 
-PARTS = ("floor", "final", "draft", "edit", "moviepy")
+import ffmpeg_log  # noqa: E402  (benchmarks/, beside this script)
+import psutil  # noqa: E402
+
+from kbvideo.render import ffmpeg as render_ffmpeg  # noqa: E402
+from kbvideo.render import partial  # noqa: E402
+from kbvideo.render.segments import plan_segments  # noqa: E402
+
+PARTS = ("floor", "final", "draft", "scene", "edit", "moviepy", "profile")
+SCENE_IDS = (["s02", "s03", "s04"], ["s03"])  # 41 s (three clip scenes, the job has no 40-s scene), 14.5 s
+
+
+class PeakMemory:
+    """Peak resident memory (sum of RSS) of a process and all its descendants, sampled in a thread."""
+
+    def __init__(self, pid: int | None = None, interval: float = 0.2):
+        self.pid = pid or os.getpid()
+        self.interval = interval
+        self.peak = 0
+        self.peak_processes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        try:
+            root = psutil.Process(self.pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return
+        total = 0
+        for proc in procs:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                pass
+        if total > self.peak:
+            self.peak, self.peak_processes = total, len(procs)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+class StageTimer:
+    """Wall time spent in the renderer's own functions, measured by wrapping them from outside.
+
+    Only names that exist are wrapped (the engine is being refactored); calls that run in parallel
+    threads add up, so a stage's sum can exceed the render's wall time."""
+
+    FUNCTIONS = ("source_facts", "check_texts", "resolve_collisions", "plan_segments", "segment_key",
+                 "render_motion_shot", "render_text_overlay", "render_draft_mark", "fit_picture", "fit_layers",
+                 "render_audio", "_count_frames", "count_frames", "_sha256", "check_file", "check_output", "probe",
+                 "write_srt", "write_vtt")
+    METHODS = ("preflight", "proxy", "encode_segment", "encode_audio", "layout_elements", "_check", "finish")
+    MODULES = ("engine", "assets", "encode", "finish")  # where the render's parts look these names up
+
+    def __init__(self):
+        self.calls: dict[str, list[float]] = {}
+        self.segments: dict[str, float] = {}
+        self.lock = threading.Lock()
+        self.undo: list[tuple[object, str, object, bool]] = []
+
+    def _wrap(self, owner, name: str, label: str):
+        original = getattr(owner, name, None)
+        if original is None or not callable(original):
+            return
+        timer = self
+
+        @functools.wraps(original)
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent = time.perf_counter() - t0
+                with timer.lock:
+                    timer.calls.setdefault(label, []).append(spent)
+                    if name == "encode_segment" and len(args) > 1 and hasattr(args[1], "name"):
+                        timer.segments[args[1].name] = spent
+
+        self.undo.append((owner, name, original, name in vars(owner)))
+        setattr(owner, name, wrapper)
+
+    def __enter__(self):
+        import importlib
+
+        for module_name in self.MODULES:
+            try:
+                module = importlib.import_module(f"kbvideo.render.{module_name}")
+            except ImportError:
+                continue
+            for name in self.FUNCTIONS:
+                self._wrap(module, name, name)
+        from kbvideo.render import engine
+
+        render_class = getattr(engine, "_Render", None)
+        if render_class is not None:
+            for name in self.METHODS:
+                self._wrap(render_class, name, "_Render." + name)
+        return self
+
+    def __exit__(self, *exc):
+        for owner, name, original, own in reversed(self.undo):
+            if own:
+                setattr(owner, name, original)
+            else:
+                delattr(owner, name)  # it was inherited: uncover the parent's again
+
+    def report(self) -> dict:
+        return {"functions": {k: {"calls": len(v), "wall": round(sum(v), 3)} for k, v in sorted(self.calls.items())},
+                "encode_segment": {k: round(v, 3) for k, v in sorted(self.segments.items())}}
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def floor_command(ff: str, seconds: float, out: Path, encoder=None, fps: int = 30) -> list[str]:
+    """1080p30 testsrc2 + a tone encoded with `encoder` (kbvideo's Encoder: the master's exact argv)
+    or, without one, with floor.sh's fixed settings."""
+    head = [ff, "-hide_banner", "-nostats", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+            f"testsrc2=s=1920x1080:r={fps}:d={seconds}", "-f", "lavfi", "-i",
+            f"sine=frequency=440:sample_rate=48000:d={seconds}", "-ac", "2"]
+    if encoder is None:
+        video = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
+        audio = ["-c:a", "aac", "-b:a", "128k", "-ar", "48000"]
+    else:
+        frames = round(seconds * fps)
+        video = encoder.video_args(Fraction(fps), frames) + ["-frames:v", str(frames)]
+        audio = ["-c:a", "aac", "-b:a", encoder.audio_bitrate, "-ar", "48000"]
+    return head + video + audio + ["-movflags", "+faststart", str(out)]
 
 
 def load_plan(anchor: Path, work: Path):
@@ -100,20 +259,44 @@ def edited(timeline: Timeline) -> Timeline:
     return dataclasses.replace(timeline, texts=tuple(texts))
 
 
-def timed(fn) -> tuple[float, object]:
+CPU_SPENT: dict[int, float] = {}  # id of a timed call's result → CPU seconds of this process and its children
+
+
+def cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(fn, cpu: dict | None = None, name: str = "") -> tuple[float, object]:
+    """Wall seconds of fn() (and, with `cpu`, its CPU seconds with its waited-for children into cpu[name])."""
+    c0 = cpu_seconds()
     start = time.perf_counter()
     value = fn()
-    return time.perf_counter() - start, value
+    spent = time.perf_counter() - start
+    if cpu is not None:
+        cpu[name] = round(cpu_seconds() - c0, 2)
+    return spent, value
+
+
+def default_anchor() -> Path:
+    """../shared/bench-anchor from the checkout (or from a worktree one folder deeper)."""
+    for parent in Path(__file__).resolve().parents[1:]:
+        if (parent / "shared" / "bench-anchor").is_dir():
+            return parent / "shared" / "bench-anchor"
+    return Path(__file__).resolve().parents[2] / "shared" / "bench-anchor"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default=",".join(PARTS), help="comma list of: " + ", ".join(PARTS))
+    parser.add_argument("--only", default=",".join(p for p in PARTS if p != "profile"),
+                        help="comma list of: " + ", ".join(PARTS) + " (default: all but profile)")
     parser.add_argument("--seconds", type=float, default=180.0, help="render only the first SECONDS of the job")
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--fill", default="#000000", help="contain fill: the reference pads with black; 'blur'")
+    parser.add_argument("--no-log", action="store_true", help="do not log the renderer's ffmpeg runs")
+    parser.add_argument("--moviepy-seconds", type=float, default=30.0, help="length of the MoviePy comparison")
     parser.add_argument("--work", type=Path, default=REPO / "bench-work" / "render")
-    parser.add_argument("--anchor", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "bench-anchor")
+    parser.add_argument("--anchor", type=Path, default=default_anchor())
     args = parser.parse_args()
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)
@@ -134,74 +317,155 @@ def main() -> None:
     seconds = job.duration_seconds
     out = work / "out"
     out.mkdir(parents=True, exist_ok=True)
+    logs = work / "ffmpeg-logs"  # one log per render, replaced when that render runs again
     times: dict[str, float] = {}
-    extra: dict[str, object] = {"seconds": seconds, "jobs": args.jobs or 2, "fill": args.fill}
+    memory: dict[str, dict] = {}
+    cpu: dict[str, float] = {}  # CPU seconds (user + system) of each timed step, children included
+    stages: dict[str, dict] = {}
+    load: dict[str, list[float]] = {"start": load_average()}
+    extra: dict[str, object] = {"seconds": seconds, "jobs": args.jobs or 2, "fill": args.fill,
+                                "cpus": os.cpu_count(), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    master = render_ffmpeg.final_encoder(job.fps, profile)
+    extra["master_encoder"] = {**master.key(), "audio_bitrate": master.audio_bitrate,
+                               "argv": master.video_args(job.fps, job.duration)}
 
     def fresh(name: str) -> Path:
         folder = work / f"cache-{name}"
         shutil.rmtree(folder, ignore_errors=True)
         return folder
 
-    def render(timeline, name, cache, **kw):
-        return render_timeline(timeline, out / name, profile=profile, jobs=args.jobs, cache_dir=cache,
-                               check=False, **kw)
+    def render(timeline, name, cache, *, null_pass=False, **kw):
+        """One render, timed; its ffmpeg runs logged, its Python stages timed, its memory sampled."""
+        previous = os.environ.get("KBVIDEO_FFMPEG")
+        log = logs / f"{name}.log"
+        log.unlink(missing_ok=True)
+        if not args.no_log:
+            ffmpeg_log.use(ffmpeg_log.install(logs, log))
+        if null_pass:
+            os.environ["KBV_NULLPASS"] = "1"
+        try:
+            with StageTimer() as stage_timer, PeakMemory() as peak:
+                spent, result = timed(lambda: render_timeline(timeline, out / name, profile=profile, jobs=args.jobs,
+                                                              cache_dir=cache, check=False, **kw), cpu, name)
+        finally:
+            os.environ.pop("KBV_NULLPASS", None)
+            if not args.no_log:
+                ffmpeg_log.unuse(previous)
+        rows = ffmpeg_log.read(log)
+        stages[name] = {"wall": round(spent, 3), "timings": {k: round(v, 3) for k, v in result.timings.items()},
+                        "python": stage_timer.report(), "ffmpeg": ffmpeg_log.summary(rows),
+                        "ffmpeg_runs": [{"role": r["role"], "kind": r["kind"], "wall": r["wall"], "cpu": round(r["cpu"], 3)}
+                                        for r in rows],
+                        "segments_encoded": result.segments_encoded, "frames": result.frames,
+                        "load_after": load_average()}
+        memory[name] = {"peak_rss_mb": round(peak.peak / 2**20, 1), "processes_at_peak": peak.peak_processes}
+        return spent, result
 
     if "floor" in parts:
+        load["floor"] = load_average()
+        cmd = floor_command(ff, seconds, out / "floor-master.mp4", master, plan.FPS)
+        times["floor_master"], _ = timed(lambda: subprocess.run(cmd, check=True), cpu, "floor_master")
         if frames == full.duration and abs(seconds - 180) < 1e-9:
             cmd = ["bash", str(args.anchor / "floor.sh"), str(out / "floor.mp4")]
         else:  # floor.sh's settings, for the scaled-down length
-            cmd = [ff, "-hide_banner", "-nostats", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                   f"testsrc2=s=1920x1080:r=30:d={seconds}", "-f", "lavfi", "-i",
-                   f"sine=frequency=440:sample_rate=48000:d={seconds}", "-ac", "2", "-c:v", "libx264", "-preset",
-                   "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-ar", "48000",
-                   "-movflags", "+faststart", str(out / "floor.mp4")]
-        times["floor"], _ = timed(lambda: subprocess.run(cmd, check=True, env=dict(os.environ, FF=ff)))
+            cmd = floor_command(ff, seconds, out / "floor.mp4")
+        times["floor"], _ = timed(lambda: subprocess.run(cmd, check=True, env=dict(os.environ, FF=ff)), cpu, "floor")
     if "final" in parts or "edit" in parts:
+        load["final"] = load_average()
         cache = fresh("final")
-        times["final"], result = timed(lambda: render(job, "final.mp4", cache))
+        times["final"], result = render(job, "final.mp4", cache)
         extra["final_frames"] = result.frames
         extra["final_timings"] = result.timings
         if "edit" in parts:
-            times["edit"], result = timed(lambda: render(edited(job), "edited.mp4", cache))
+            times["edit"], result = render(edited(job), "edited.mp4", cache)
             extra["edit_segments_encoded"] = result.segments_encoded
-    if "draft" in parts:
-        times["draft_no_proxies"], _ = timed(lambda: render(job, "d0.draft.mp4", fresh("draft0"), draft=True,
-                                                            proxies=False))
+    if "draft" in parts or "scene" in parts:
+        load["draft"] = load_average()
+        if "draft" in parts:
+            times["draft_no_proxies"], _ = render(job, "d0.draft.mp4", fresh("draft0"), draft=True, proxies=False)
         cache = fresh("draft1")
-        times["draft_making_proxies"], _ = timed(lambda: render(job, "d1.draft.mp4", cache, draft=True))
+        times["draft_making_proxies"], _ = render(job, "d1.draft.mp4", cache, draft=True)
         shutil.rmtree(cache / "segments", ignore_errors=True)
         shutil.rmtree(cache / "audio", ignore_errors=True)
-        times["draft_with_proxies"], r = timed(lambda: render(job, "d2.draft.mp4", cache, draft=True))
+        times["draft_with_proxies"], r = render(job, "d2.draft.mp4", cache, draft=True)
         extra["draft_frames"] = r.frames
+        if "scene" in parts:
+            load["scene"] = load_average()
+            segments = plan_segments(job)
+            for ids in SCENE_IDS:
+                if any(i not in {s.id for s in job.scenes} for i in ids):
+                    continue
+                part = partial.part_for_scenes(job, segments, list(ids))
+                label = "+".join(ids)
+                extra[f"scene_{label}_seconds"] = float(part.frames / job.fps)
+                shutil.rmtree(cache / "segments", ignore_errors=True)  # the sound mix stays cached: a picture edit
+                times[f"scene_{label}"], _ = render(job, f"scene-{label}.draft.mp4", cache, draft=True, part=part)
+                shutil.rmtree(cache / "segments", ignore_errors=True)
+                shutil.rmtree(cache / "audio", ignore_errors=True)  # nothing cached but the proxies
+                times[f"scene_{label}_with_sound_mix"], _ = render(job, f"scene-{label}-a.draft.mp4", cache,
+                                                                   draft=True, part=part)
     if "moviepy" in parts:
-        t = min(30.0, seconds)
+        load["moviepy"] = load_average()
+        t = min(args.moviepy_seconds, seconds)
         short = truncate(full, round(t * plan.FPS))
-        times[f"ours_{t:g}s"], _ = timed(lambda: render(short, "short.mp4", fresh("short")))
+        times[f"ours_{t:g}s"], _ = render(short, "short.mp4", fresh("short"))
         cmd = [sys.executable, str(args.anchor / "a_moviepy.py"), str(out / "moviepy.mp4"), "--t", str(t)]
-        times[f"moviepy_{t:g}s"], _ = timed(lambda: subprocess.run(cmd, check=True, cwd=out,
-                                                                   env=dict(os.environ, BENCH_DIR=str(work),
-                                                                            BENCH_FONT=str(REPO / "kbvideo/fonts/DejaVuSans-Bold.ttf"))))
+        proc_env = dict(os.environ, BENCH_DIR=str(work), BENCH_FONT=str(REPO / "kbvideo/fonts/DejaVuSans-Bold.ttf"))
+        t0, c0 = time.perf_counter(), cpu_seconds()
+        child = subprocess.Popen(cmd, cwd=out, env=proc_env)
+        with PeakMemory(child.pid) as peak:
+            if child.wait() != 0:
+                raise SystemExit(f"a_moviepy.py failed ({child.returncode})")
+        times[f"moviepy_{t:g}s"] = time.perf_counter() - t0
+        cpu[f"moviepy_{t:g}s"] = round(cpu_seconds() - c0, 2)
+        memory[f"moviepy_{t:g}s"] = {"peak_rss_mb": round(peak.peak / 2**20, 1), "processes_at_peak": peak.peak_processes}
+    if "profile" in parts:  # not timed figures: every segment is decoded and filtered twice
+        load["profile"] = load_average()
+        render(job, "profile-final.mp4", fresh("profile-final"), null_pass=True)
+        cache = work / "cache-draft1"
+        if not (cache / "proxies").exists():
+            render(job, "profile-d1.draft.mp4", cache, draft=True)
+        shutil.rmtree(cache / "segments", ignore_errors=True)
+        shutil.rmtree(cache / "audio", ignore_errors=True)
+        render(job, "profile-d2.draft.mp4", cache, draft=True, null_pass=True)
+    load["end"] = load_average()
 
     ratios: dict[str, float] = {}
-    if "floor" in times:
-        for key in ("final", "draft_no_proxies", "draft_making_proxies", "draft_with_proxies"):
-            if key in times:
-                ratios[f"{key} / floor"] = times[key] / times["floor"]
+    for floor in ("floor_master", "floor"):
+        if floor in times:
+            for key in ("final", "draft_no_proxies", "draft_making_proxies", "draft_with_proxies"):
+                if key in times:
+                    ratios[f"{key} / {floor}"] = times[key] / times[floor]
     for key in ("draft_no_proxies", "draft_making_proxies", "draft_with_proxies"):
         if key in times:
             ratios[f"{key} / running time"] = times[key] / seconds
     if "edit" in times:
         ratios["edit / final"] = times["edit"] / times["final"]
+    for key in [k for k in times if k.startswith("scene_") and not k.endswith("_with_sound_mix")]:
+        if "draft_with_proxies" in times:
+            ratios[f"{key} / draft_with_proxies"] = times[key] / times["draft_with_proxies"]
     mp = [k for k in times if k.startswith("moviepy_")]
     if mp:
         ours = times["ours_" + mp[0][len("moviepy_"):]]
         ratios[f"{mp[0]} / ours"] = times[mp[0]] / ours
-    print(f"reference job, first {seconds:g} s, jobs={extra['jobs']}, fill={args.fill}")
+    print(f"reference job, first {seconds:g} s, jobs={extra['jobs']}, fill={args.fill}, load {load}")
     for key, value in times.items():
-        print(f"  {key:<26} {value:8.1f} s")
+        print(f"  {key:<34} {value:8.1f} s")
     for key, value in ratios.items():
-        print(f"  {key:<40} {value:6.2f}")
-    (work / "results.json").write_text(json.dumps({"times": times, "ratios": ratios, **extra}, indent=2, default=str))
+        print(f"  {key:<44} {value:6.3f}")
+    for key, value in cpu.items():
+        print(f"  cpu {key:<30} {value:8.1f} s")
+    for key, value in memory.items():
+        print(f"  peak memory {key:<22} {value['peak_rss_mb']:8.0f} MB ({value['processes_at_peak']} processes)")
+    results = work / "results.json"
+    previous = json.loads(results.read_text()) if results.exists() else {}
+    if set(parts) == {"profile"}:  # a profiling run adds its stages to the last timed run's results
+        previous.setdefault("stages", {}).update(stages)
+        previous.setdefault("load", {}).update(load)
+        results.write_text(json.dumps(previous, indent=2, default=str))
+        return
+    results.write_text(json.dumps({"times": times, "ratios": ratios, "cpu": cpu, "memory": memory, "load": load, **extra,
+                                   "stages": stages}, indent=2, default=str))
 
 
 if __name__ == "__main__":
