@@ -234,3 +234,25 @@ def test_check_prints_the_loudness_range(programme):
     _timeline, result, _report, _frames = programme
     outcome = CliRunner().invoke(main, ["check", str(result.path)])
     assert "loudness range" in outcome.output and "LUFS integrated" in outcome.output
+
+
+def test_a_caption_with_motion_none_is_there_on_its_first_frame(tmp_path, media):
+    """Issue 10: `motion: none` — full plate on the caption's first frame; the default still fades in."""
+    red = media.clip("look-none.mp4", color="red", size="320x180", seconds=2.2)
+    texts = (TextItem("caption", "a", 6, 20, "Tanpa gerak", motion=("none", 0)),
+             TextItem("caption", "a", 36, 20, "Memudar masuk"))
+    timeline = build([("a", [clip(red, 62)])], size=(320, 180), texts=texts)
+    result = render(timeline, tmp_path)
+    report = json.loads(result.report_path.read_text())
+    frames = frames_rgb(result.path)
+    plain, faded = (e for e in report["layout"] if e["kind"] == "caption")
+    for caption, first_frame_dark in ((plain, True), (faded, False)):
+        x, y = caption["box"][0] + 2, caption["box"][1] + 2  # the plate's padding, no text
+        before = luma(frames[caption["start"] - 1][y:y + 2, x:x + 2]).mean()
+        first = luma(frames[caption["start"]][y:y + 2, x:x + 2]).mean()
+        settled = luma(frames[caption["start"] + 8][y:y + 2, x:x + 2]).mean()
+        assert settled < before * 0.5
+        if first_frame_dark:
+            assert abs(first - settled) < 4  # full opacity at once
+        else:
+            assert first > before - 8  # barely there

@@ -6,7 +6,7 @@ sync) → `trim` by frame numbers → fit (contain on a blurred or solid fill, o
 BT.709, square pixels, timebase 1/fps with pts = frame number. Stills arrive as frame-size RGB PNGs
 (see stills.py) and are repeated with `loop` (exact frame counts), Ken Burns through `perspective`
 with per-frame subpixel corners (no integer-crop jitter). Texts are PNG inputs laid over with
-frame-numbered streams that fade (and for lower thirds slide) in and out over TEXT_MOTION frames.
+frame-numbered streams that fade or slide in and out as each item's resolved motion says (TEXT_MOTION: defaults).
 Transitions blend two layers with `xfade` (crossfade, wipes, slides, circle), except fade through
 black, which is built symmetric (as many frames down as up, one black frame between). The programme
 fades up from black on its first frames and down to black on its last (`programme` fades).
@@ -21,7 +21,7 @@ from typing import Callable, Protocol
 
 from kbvideo.render.ffmpeg import seconds
 from kbvideo.render.segments import Layer, Piece, Segment
-from kbvideo.vocab.effects import MOTION, SHOT_KIND, TRANSITION
+from kbvideo.vocab.effects import MOTION, SHOT_KIND, TEXT_MOTION, TRANSITION
 
 PREROLL = 2  # frames decoded before a clip's in point, so seeking never lands past it
 KEN_BURNS_ZOOM = Fraction(112, 100)
@@ -29,7 +29,6 @@ TONEMAP = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tone
            "zscale=t=bt709:m=bt709:r=tv,format=yuv420p")
 TO_709 = "out_color_matrix=bt709:out_range=tv"
 # frames of fade in and out per text kind (at 30 fps; scaled to the rate), and whether it slides in
-TEXT_MOTION = {"caption": (6, False), "title": (10, False), "lower_third": (10, True)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,8 +240,13 @@ class SegmentGraph:
         if count <= 0:
             return base
         skip = layer.start + first - item.start  # frames of the item shown before this layer
-        frames, slide = TEXT_MOTION.get(item.kind, (0, False))
-        fade = min(max(0, round(frames * self.fps / 30)), item.duration // 3)
+        if item.motion is not None:  # resolved from the storyboard (kbvideo.timeline.resolve)
+            kind, frames = item.motion
+        else:  # a timeline written before text motions: the default per kind, counted at 30 fps
+            kind, frames = TEXT_MOTION.get(item.kind, ("none", 0))
+            frames = round(frames * self.fps / 30)
+        fade = 0 if kind == "none" else min(max(0, frames), item.duration // 3)
+        slide = kind == "slide"
         idx = self.input("-i", str(image.path))
         pic, out = self.label("t"), self.label("o")
         chain = (f"[{idx}:v:0]scale={TO_709},format=yuva420p,loop=loop={item.duration - 1}:size=1:start=0,"

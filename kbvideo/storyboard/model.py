@@ -111,6 +111,7 @@ class TimedText:
     at: Time | None = None  # None: spread evenly over the scene (captions)
     duration: Time | None = None
     subtext: str | None = None  # lower third role
+    motion: tuple[str, int | None] | None = None  # motion: (fade|slide|none, frames or None: the kind's default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,7 @@ class Storyboard:
     schema_version: int = 1
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
     caption_files: tuple[Path, ...] = field(default=(), compare=False)  # captions: {srt: ...} files read
+    text_motion: dict[str, tuple[str, int | None]] = field(default_factory=dict)  # defaults.text_motion per kind
 
     def media_paths(self) -> tuple[Path, ...]:
         paths: list[Path] = []

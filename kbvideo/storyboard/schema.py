@@ -29,6 +29,16 @@ NUMBER_OR_VAR = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^
 RATE = {"type": "integer", "minimum": v.RATE_RANGE[0], "maximum": v.RATE_RANGE[1],
         "description": "scratch voice speed, words per minute"}
 FILL = {"anyOf": [{"enum": ["blur", "black"]}, COLOUR]}
+TEXT_MOTION = {
+    "anyOf": [
+        {"enum": list(v.TEXT_MOTIONS)},
+        {"type": "object", "additionalProperties": False, "required": ["type"],
+         "properties": {"type": {"enum": list(v.TEXT_MOTIONS)},
+                        "frames": {"type": "integer", "minimum": v.TEXT_MOTION_FRAMES[0],
+                                   "maximum": v.TEXT_MOTION_FRAMES[1]}}},
+    ],
+    "description": "how the text comes in and goes out: fade, slide or none; {type, frames} also sets its frames",
+}
 
 
 def _obj(keys, props: dict[str, Any], required=()) -> dict[str, Any]:
@@ -67,7 +77,9 @@ def _shot_value_schemas() -> dict[str, Any]:
 
 
 def storyboard_schema() -> dict[str, Any]:
-    timed_text = _obj(v.CAPTION_KEYS, {"text": TEXT, "at": TIME, "duration": TIME}, ["text", "at", "duration"])
+    assert set(v.MOTION_KEYS) == set(TEXT_MOTION["anyOf"][1]["properties"])
+    timed_text = _obj(v.CAPTION_KEYS, {"text": TEXT, "at": TIME, "duration": TIME, "motion": TEXT_MOTION},
+                      ["text", "at", "duration"])
     values = _shot_value_schemas()
     shot = {"oneOf": [
         _obj(v.SHOT_KEYS[name], {key: values[value] for key, value in kind.keys.items()},
@@ -78,13 +90,14 @@ def storyboard_schema() -> dict[str, Any]:
         "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]*$"},
         "topic": {"enum": list(TOPICS)},
         "functions": {"type": "array", "items": {"enum": list(FAMILY_FUNCTIONS)}, "uniqueItems": True},
-        "title": {"anyOf": [TEXT, _obj(v.TITLE_KEYS, {"text": TEXT, "at": TIME, "duration": TIME}, ["text"])]},
+        "title": {"anyOf": [TEXT, _obj(v.TITLE_KEYS, {"text": TEXT, "at": TIME, "duration": TIME,
+                                                            "motion": TEXT_MOTION}, ["text"])]},
         "shots": {"type": "array", "minItems": 1, "items": shot},
         "captions": {"anyOf": [{"type": "array", "items": TEXT}, {"type": "array", "items": timed_text},
                                {"const": v.FROM_NARRATION},
                                _caption_file()]},
         "lower_thirds": {"type": "array", "items": _obj(v.LOWER_THIRD_KEYS, {
-            "name": TEXT, "role": TEXT, "at": TIME, "duration": TIME}, ["name"])},
+            "name": TEXT, "role": TEXT, "at": TIME, "duration": TIME, "motion": TEXT_MOTION}, ["name"])},
         "narration": {"anyOf": [PATH, {**_obj(v.NARRATION_KEYS, {"file": PATH, "text": TEXT, "at": TIME, "volume": VOLUME,
                                                                  "rate": RATE}),
                                        "anyOf": [{"required": ["file"]}, {"required": ["text"]}]}]},
@@ -115,6 +128,7 @@ def storyboard_schema() -> dict[str, Any]:
                 "fit": {"enum": list(FITS)}, "fill": FILL, "transition": _transition(), "clip_volume": VOLUME,
                 "title_duration": TIME, "lower_third_duration": TIME, "narration_rate": RATE,
                 "captions": {"const": v.FROM_NARRATION},
+                "text_motion": _obj(tuple(v.TEXT_MOTION), {kind: TEXT_MOTION for kind in v.TEXT_MOTION}),
             }),
             "vars": {"type": "object", "additionalProperties": {"type": "string"}},
             "poster": _obj(v.POSTER_KEYS, {"at": TIME}, ["at"]),

@@ -15,12 +15,14 @@ from kbvideo.storyboard.fields import FieldReader, Skip
 from kbvideo.storyboard.load import YNode
 from kbvideo.storyboard.model import NarrationSpec, TimedText
 from kbvideo.storyboard.subtitles import read_cues
+from kbvideo.vocab.effects import TEXT_MOTION_FRAMES, TEXT_MOTIONS
 from kbvideo.timecode import Time
 
-TITLE_KEYS = ("text", "at", "duration")
-CAPTION_KEYS = ("text", "at", "duration")
+TITLE_KEYS = ("text", "at", "duration", "motion")
+CAPTION_KEYS = ("text", "at", "duration", "motion")
 CAPTION_FILE_KEYS = ("srt", "vtt", "offset")
-LOWER_THIRD_KEYS = ("name", "role", "at", "duration")
+LOWER_THIRD_KEYS = ("name", "role", "at", "duration", "motion")
+MOTION_KEYS = ("type", "frames")
 NARRATION_KEYS = ("file", "text", "at", "volume", "rate")
 FROM_NARRATION = "from_narration"  # captions: split from the narration text and timed to the speech
 RATE_RANGE = (80, 450)  # scratch voice words per minute (espeak-ng's range)
@@ -40,7 +42,8 @@ class TextReader(FieldReader):
         at = self.collect(self.time, fields["at"], f"{what}: title.at") if "at" in fields else Time(seconds=Fraction(0))
         if "duration" in fields:
             duration = self.collect(self.time, fields["duration"], f"{what}: title.duration", True, default=duration)
-        return TimedText(text, self.loc(node), at, duration)
+        motion = self.collect(self.text_motion, fields["motion"], f"{what}: title.motion") if "motion" in fields else None
+        return TimedText(text, self.loc(node), at, duration, motion=motion)
 
     def captions(self, node: YNode, what: str) -> list[TimedText]:
         if node.kind == "map":  # captions: {srt: file.srt, offset: 1.5}
@@ -70,8 +73,10 @@ class TextReader(FieldReader):
             text = self.collect(self.text, fields["text"], _("{what}: caption text").format(what=what))
             at = self.collect(self.time, fields["at"], _("{what}: caption at").format(what=what))
             duration = self.collect(self.time, fields["duration"], _("{what}: caption duration").format(what=what), True)
+            motion = (self.collect(self.text_motion, fields["motion"], _("{what}: caption motion").format(what=what))
+                      if "motion" in fields else None)
             if None not in (text, at, duration):
-                out.append(TimedText(text, self.loc(item), at, duration))
+                out.append(TimedText(text, self.loc(item), at, duration, motion=motion))
         return out
 
     def caption_file(self, node: YNode, what: str) -> list[TimedText]:
@@ -118,9 +123,29 @@ class TextReader(FieldReader):
             at = self.collect(self.time, fields["at"], _("{what}: lower third at").format(what=what)) if "at" in fields else Time(seconds=Fraction(1))
             duration = (self.collect(self.time, fields["duration"], _("{what}: lower third duration").format(what=what), True)
                         if "duration" in fields else default_duration)
+            motion = (self.collect(self.text_motion, fields["motion"], _("{what}: lower third motion").format(what=what))
+                      if "motion" in fields else None)
             if None not in (name, at, duration):
-                out.append(TimedText(name, self.loc(item), at, duration, subtext=role))
+                out.append(TimedText(name, self.loc(item), at, duration, subtext=role, motion=motion))
         return out
+
+    def text_motion(self, node: YNode, what: str) -> tuple[str, int | None]:
+        """motion: fade | slide | none, or {type: fade, frames: 8} (frames at the output rate, 0–30)."""
+        if node.kind == "scalar":
+            return self.choice(node, what, TEXT_MOTIONS), None
+        fields = self.mapping(node, MOTION_KEYS, what, required=("type",))
+        if "type" not in fields:
+            raise Skip()
+        kind = self.choice(fields["type"], f"{what}.type", TEXT_MOTIONS)
+        frames = None
+        if "frames" in fields:
+            frames = self.integer(fields["frames"], f"{what}.frames")
+            low, high = TEXT_MOTION_FRAMES
+            if not low <= frames <= high:
+                raise self.fail(fields["frames"], _("{what}.frames is {value}; it must be between {low} and {high}")
+                                .format(what=what, value=frames, low=low, high=high),
+                                _("6 to 12 frames reads as a quick, calm move"))
+        return kind, frames
 
     def narration(self, node: YNode, what: str, default_rate: int | None = None) -> NarrationSpec:
         if node.kind == "scalar":

@@ -26,6 +26,7 @@ from kbvideo.storyboard.texts import (  # noqa: F401  (key tables: the JSON Sche
     CAPTION_KEYS,
     FROM_NARRATION,
     LOWER_THIRD_KEYS,
+    MOTION_KEYS,
     NARRATION_KEYS,
     RATE_RANGE,
     TITLE_KEYS,
@@ -33,7 +34,7 @@ from kbvideo.storyboard.texts import (  # noqa: F401  (key tables: the JSON Sche
 )
 from kbvideo.timecode import Time, parse_fps
 from kbvideo.vocab import FAMILY_FUNCTIONS, FITS, TOPICS, TRANSITIONS
-from kbvideo.vocab.effects import TRANSITION
+from kbvideo.vocab.effects import TEXT_MOTION, TEXT_MOTION_FRAMES, TEXT_MOTIONS, TRANSITION  # noqa: F401
 
 SCHEMA_VERSION = 1
 FPS_ALLOWED = (Fraction(24), Fraction(25), Fraction(30), Fraction(30000, 1001), Fraction(50), Fraction(60))
@@ -45,7 +46,7 @@ POSTER_KEYS = ("at",)
 KAMPUNG_KEYS = ("name", "desa", "kelurahan", "kecamatan", "kota", "kabupaten", "provinsi", "category", "year")
 OUTPUT_KEYS = ("size", "fps", "rules")
 DEFAULT_KEYS = ("fit", "fill", "transition", "clip_volume", "title_duration", "lower_third_duration",
-                "narration_rate", "captions")
+                "narration_rate", "captions", "text_motion")
 MUSIC_KEYS = ("file", "volume", "duck")
 SCENE_KEYS = ("id", "topic", "functions", "title", "shots", "captions", "lower_thirds", "narration", "transition")
 TRANSITION_KEYS = ("type", "duration")
@@ -90,6 +91,7 @@ class StoryboardParser(ShotReader, TextReader):
             poster_at=poster_at,
             warnings=tuple(p for p in self.problems if p.severity == "warning"),
             caption_files=tuple(dict.fromkeys(self.caption_sources)),
+            text_motion=dict(defaults.get("text_motion", {})),
         )
 
     def kampung(self, node: YNode) -> Kampung:
@@ -203,9 +205,21 @@ class StoryboardParser(ShotReader, TextReader):
                 out[key] = self.collect(self.rate, value, "defaults.narration_rate")
             elif key == "captions":
                 out[key] = self.collect(self.choice, value, "defaults.captions", (FROM_NARRATION,))
+            elif key == "text_motion":
+                out[key] = self.collect(self.text_motions, value)
             else:
                 out[key] = self.collect(self.time, value, f"defaults.{key}", True)
         return {k: v for k, v in out.items() if v is not None}
+
+    def text_motions(self, node: YNode) -> dict[str, tuple[str, int | None]]:
+        """defaults.text_motion: {caption: fade, title: fade, lower_third: slide} — each like an element's motion."""
+        fields = self.mapping(node, tuple(TEXT_MOTION), "defaults.text_motion")
+        out = {}
+        for kind, value in fields.items():
+            motion = self.collect(self.text_motion, value, f"defaults.text_motion.{kind}")
+            if motion is not None:
+                out[kind] = motion
+        return out
 
     def poster(self, node: YNode):
         """poster: {at: TIME} — the frame of the programme used for the poster image."""

@@ -42,6 +42,8 @@ class Shot:
         return self.start + self.duration
 
 
+
+
 @dataclass(frozen=True, slots=True)
 class TextItem:
     """Text drawn over the picture: a scene title, a lower third or a caption."""
@@ -53,6 +55,7 @@ class TextItem:
     text: str  # exact text as written (after {placeholders}); may contain newlines
     subtext: str | None = None  # lower third: role
     where: Loc | None = None
+    motion: tuple[str, int] | None = None  # (fade|slide|none, frames in and out); None: TEXT_MOTION's default
 
     @property
     def end(self) -> int:

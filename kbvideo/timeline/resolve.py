@@ -16,10 +16,10 @@ from kbvideo.i18n import _
 from kbvideo.media.probe import MediaInfo
 from kbvideo.speech.cues import CueLimits, make_cues
 from kbvideo.speech.model import Speech
-from kbvideo.storyboard.model import Scene, ShotSpec, Storyboard
+from kbvideo.storyboard.model import Scene, ShotSpec, Storyboard, TimedText
 from kbvideo.timecode import format_seconds
 from kbvideo.timeline.model import AudioItem, SceneSpan, Shot, TextItem, Timeline, Transition
-from kbvideo.vocab.effects import SHOT_KIND, TRANSITION
+from kbvideo.vocab.effects import SHOT_KIND, TEXT_MOTION, TRANSITION
 
 CAPTION_GAP_FRAMES = 2
 
@@ -186,22 +186,37 @@ class _Resolver:
             return None
         return span.start + at, duration
 
+    def motion(self, kind: str, text: TimedText | None = None) -> tuple[str, int]:
+        """A text's motion and its frames at the output rate: its own `motion:`, else defaults.text_motion, else
+        TEXT_MOTION (whose frames count at 30 fps). `none` has 0 frames."""
+        spec = (text.motion if text is not None else None) or self.board.text_motion.get(kind)
+        default_kind, default_frames = TEXT_MOTION[kind]
+        motion, frames = spec if spec is not None else (default_kind, None)
+        if motion == "none":
+            return "none", 0
+        if frames is None:
+            frames = round(default_frames * self.fps / 30)
+        return motion, frames
+
     def scene_texts(self, scene: Scene, span: SceneSpan, incoming: int, outgoing: int) -> list[TextItem]:
         out = []
         if scene.title:
             placed = self.within_scene(scene, span, scene.title, "title")
             if placed:
-                out.append(TextItem("title", scene.id, *placed, scene.title.text, where=scene.title.loc))
+                out.append(TextItem("title", scene.id, *placed, scene.title.text, where=scene.title.loc,
+                                    motion=self.motion("title", scene.title)))
         for lower in scene.lower_thirds:
             placed = self.within_scene(scene, span, lower, _("lower third"))
             if placed:
-                out.append(TextItem("lower_third", scene.id, *placed, lower.text, lower.subtext, lower.loc))
+                out.append(TextItem("lower_third", scene.id, *placed, lower.text, lower.subtext, lower.loc,
+                                    self.motion("lower_third", lower)))
         even = [c for c in scene.captions if c.at is None]
         for caption in scene.captions:
             if caption.at is not None:
                 placed = self.within_scene(scene, span, caption, "caption")
                 if placed:
-                    out.append(TextItem("caption", scene.id, *placed, caption.text, where=caption.loc))
+                    out.append(TextItem("caption", scene.id, *placed, caption.text, where=caption.loc,
+                                        motion=self.motion("caption", caption)))
         if even:
             window_start = span.start + incoming
             window = span.duration - incoming - outgoing
@@ -216,7 +231,8 @@ class _Resolver:
                     break
                 if self.max_caption_frames is not None:
                     end = min(end, begin + self.max_caption_frames)  # a plain caption stays no longer than the rules allow
-                out.append(TextItem("caption", scene.id, begin, end - begin, caption.text, where=caption.loc))
+                out.append(TextItem("caption", scene.id, begin, end - begin, caption.text, where=caption.loc,
+                                    motion=self.motion("caption", caption)))
         return sorted(out, key=lambda t: (t.start, t.kind))
 
     def narration(self, scene: Scene, span: SceneSpan) -> list[AudioItem]:
@@ -253,7 +269,7 @@ class _Resolver:
         at = self.frames(scene.narration.at)
         cues = make_cues(speech.text, speech.words, self.cue_limits, self.fps, end_limit=span.duration - at)
         return [TextItem("caption", scene.id, span.start + at + cue.start, cue.end - cue.start, cue.text,
-                         where=scene.narration.loc) for cue in cues]
+                         where=scene.narration.loc, motion=self.motion("caption")) for cue in cues]
 
     def music(self, total: int) -> list[AudioItem]:
         music = self.board.music

@@ -279,3 +279,11 @@ class PanRight(Pan):
 SHOT_KINDS = tuple(SHOT_KIND)
 TRANSITIONS = tuple(TRANSITION)
 MOTIONS = tuple(MOTION)
+
+
+# Text motions, kept apart from the shots' Ken Burns motions above: how titles, lower thirds
+# and captions come in and go out. TEXT_MOTION: the default per kind, its frames counted at 30 fps (scaled to the
+# output rate); `frames:` in a storyboard counts at the output rate.
+TEXT_MOTIONS = ("fade", "slide", "none")
+TEXT_MOTION = {"caption": ("fade", 6), "title": ("fade", 10), "lower_third": ("slide", 10)}
+TEXT_MOTION_FRAMES = (0, 30)  # frames: allowed in a storyboard
