@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from kbvideo.errors import KbError, UsageError
+from kbvideo.errors import KbError, UsageError, excerpt
 from kbvideo.i18n import _
 
 
@@ -147,3 +147,26 @@ def disk_error(exc: OSError, what: str) -> KbError | None:
                        _("a 'ulimit -f' limit or the disk's largest file size (4 GB on FAT32 USB disks) was hit: "
                          "raise the limit or write to another disk"))
     return None
+
+
+def prepare_cache_dir(folder: str | os.PathLike) -> Path:
+    """Create (if needed) and return a cache folder that can be written, or raise UsageError saying why
+    (it is a file, a read-only place, a name too long, ...). For writers that need their cache, such as
+    render; readers like ProbeCache just run without one."""
+    path = Path(folder)
+    shown = excerpt(path, 200)
+    hint = _("delete or rename it, or set KBVIDEO_CACHE_DIR to a folder you can write")
+    try:
+        if path.exists() and not path.is_dir():
+            raise UsageError(_("the cache folder {path} is a file, not a folder").format(path=shown), hint=hint)
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe_file = tempfile.mkstemp(dir=path, prefix=".write-test-")
+        os.close(fd)
+        os.unlink(probe_file)
+    except UsageError:
+        raise
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(_("cannot use the cache folder {path}: {reason}").format(path=shown, reason=reason),
+                         hint=hint) from None
+    return path

@@ -18,7 +18,8 @@ from kbvideo.check import check_file
 from kbvideo.check.analyze import Analysis, parse_stats
 from kbvideo.cli import main
 from kbvideo.errors import UsageError
-from kbvideo.media.cache import ProbeCache, prepare_cache_dir
+from kbvideo.fsutil import prepare_cache_dir
+from kbvideo.media.cache import ProbeCache
 from kbvideo.media.probe import probe, probe_all
 from kbvideo.rules.profile import load_profile
 from test_render import build, frames_rgb, render, still

@@ -120,7 +120,7 @@ def render(ctx: click.Context, storyboard: Path, output: Path | None, draft: boo
 def _render_once(storyboard: Path, *, output, draft, jobs, quiet, rules, no_proxies, allow_outside, allow_long,
                  scenes, start, end):
     """Plan, render (all or a part) and print; returns (the verdict "pass" | "warn" | "fail", the plan)."""
-    from kbvideo.media.cache import prepare_cache_dir
+    from kbvideo.fsutil import prepare_cache_dir
     from kbvideo.pipeline import cache_dir, plan_storyboard, storyboard_rules
     from kbvideo.proc import Terminated
     from kbvideo.render import partial, render_timeline

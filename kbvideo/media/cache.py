@@ -7,15 +7,12 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import types
 import typing
 from fractions import Fraction
 from pathlib import Path
 
-from kbvideo.errors import UsageError, excerpt
 from kbvideo.fsutil import write_atomic
-from kbvideo.i18n import _
 from kbvideo.media.probe import PROBE_VERSION, AudioStream, MediaInfo, VideoStream
 
 MAX_ENTRY_BYTES = 1_000_000  # a real entry is a few kB
@@ -143,26 +140,3 @@ def _matches(value, annotation) -> bool:
     if annotation in (VideoStream, AudioStream, str, bool):
         return isinstance(value, annotation)
     return True
-
-
-def prepare_cache_dir(folder: str | os.PathLike) -> Path:
-    """Create (if needed) and return a cache folder that can be written, or raise UsageError saying why
-    (it is a file, a read-only place, a name too long, ...). For writers that need their cache, such as
-    render; readers like ProbeCache just run without one."""
-    path = Path(folder)
-    shown = excerpt(path, 200)
-    hint = _("delete or rename it, or set KBVIDEO_CACHE_DIR to a folder you can write")
-    try:
-        if path.exists() and not path.is_dir():
-            raise UsageError(_("the cache folder {path} is a file, not a folder").format(path=shown), hint=hint)
-        path.mkdir(parents=True, exist_ok=True)
-        fd, probe_file = tempfile.mkstemp(dir=path, prefix=".write-test-")
-        os.close(fd)
-        os.unlink(probe_file)
-    except UsageError:
-        raise
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise UsageError(_("cannot use the cache folder {path}: {reason}").format(path=shown, reason=reason),
-                         hint=hint) from None
-    return path

@@ -30,8 +30,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 import kbvideo
-from kbvideo.errors import KbError, UsageError, excerpt
-from kbvideo.fsutil import replace_into, write_atomic
+from kbvideo.errors import KbError
+from kbvideo.fsutil import prepare_cache_dir, replace_into, write_atomic
 from kbvideo.i18n import _
 from kbvideo.speech.model import Speech, Word, letters, tokens
 
@@ -258,12 +258,7 @@ def scratch_speech(text: str, rate: int, folder: Path) -> Speech:
                           meta["speech_start"], meta["speech_end"])
         except (OSError, ValueError, KeyError, TypeError):
             pass  # a damaged cache entry is made again
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(_("cannot use the cache folder {path} for the scratch voice: {reason}").format(
-            path=excerpt(folder, 200), reason=exc.strerror or exc),
-            hint=_("delete or rename it, or set KBVIDEO_CACHE_DIR to a folder you can write")) from None
+    prepare_cache_dir(folder)
     token = secrets.token_hex(4)
     tmp_wav = folder / f".{key}-{token}.wav"
     try:
