@@ -10,6 +10,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,15 @@ def _english_messages(monkeypatch):
     """Tests read English messages unless they ask for another language (a developer's LANG=id_ID must not
     change them); tests of Indonesian pass --lang id or their own KBVIDEO_LANG."""
     monkeypatch.setenv("KBVIDEO_LANG", "en")
+
+
+def write_dedented(path: Path, text: str) -> Path:
+    """Write a YAML snippet written indented inside a test (its folder made as needed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def write_storyboard(project: Path, text: str, name: str = "uji.yaml") -> Path:
+    """A storyboard snippet as PROJECT/storyboards/NAME."""
+    return write_dedented(project / "storyboards" / name, text)

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import copy_into
+from conftest import copy_into, write_storyboard as write
 from kbvideo.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,10 +55,6 @@ def small_project(project, media):
     return project
 
 
-def write(project: Path, text: str, name: str = "uji.yaml") -> Path:
-    path = project / "storyboards" / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 def test_validate_ok(small_project, monkeypatch):

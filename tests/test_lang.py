@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import copy_into
+from conftest import copy_into, write_storyboard as write
 from kbvideo import i18n
 from kbvideo.cli import main
 
@@ -27,10 +26,6 @@ def run(*args: str, env: dict | None = None):
     return result
 
 
-def write(project: Path, text: str, name: str = "uji.yaml") -> Path:
-    path = project / "storyboards" / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 HEAD = """\

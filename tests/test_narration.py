@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import array
 import json
-import textwrap
 import wave
 from fractions import Fraction
 from pathlib import Path
@@ -17,7 +16,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import run_ffmpeg
+from conftest import run_ffmpeg, write_storyboard as write
 from kbvideo.cli import main
 from kbvideo.errors import SpecError
 from kbvideo.pipeline import plan_storyboard
@@ -50,10 +49,6 @@ def private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("KBVIDEO_CACHE_DIR", str(tmp_path / "cache"))
 
 
-def write(project: Path, text: str, name: str = "uji.yaml") -> Path:
-    path = project / "storyboards" / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 def levels(path: Path, window: float = 0.05) -> tuple[np.ndarray, float]:

@@ -3,14 +3,13 @@ from a template, dropping and re-adding scenes, placing new scenes with after:/b
 
 from __future__ import annotations
 
-import shutil
-import textwrap
 from pathlib import Path
 
 import json
 
 import pytest
 
+from conftest import write_dedented as write
 from kbvideo.errors import SpecError
 from kbvideo.pipeline import plan_storyboard
 from kbvideo.storyboard.load import to_python
@@ -39,10 +38,6 @@ scenes:
 """
 
 
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 @pytest.fixture

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import textwrap
-from pathlib import Path
 
 import pytest
 
+from conftest import write_dedented as write
 from kbvideo.batch.roster import TemplateCache, load_roster, parse_row, slugify
 from kbvideo.storyboard.template import load_storyboard_node, template_chain
 from kbvideo.errors import SpecError
@@ -40,10 +39,6 @@ scenes:
 """
 
 
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 @pytest.fixture
