@@ -345,7 +345,7 @@ def main() -> None:
             os.environ["KBV_NULLPASS"] = "1"
         try:
             with StageTimer() as stage_timer, PeakMemory() as peak:
-                spent, result = timed(lambda: render_timeline(timeline, out / name, profile=profile, jobs=args.jobs,
+                spent, result = timed(lambda: render_timeline(timeline, out / name, profile=kw.pop("profile", profile), jobs=args.jobs,
                                                               cache_dir=cache, check=False, **kw), cpu, name)
         finally:
             os.environ.pop("KBV_NULLPASS", None)
@@ -409,6 +409,14 @@ def main() -> None:
         t = min(args.moviepy_seconds, seconds)
         short = truncate(full, round(t * plan.FPS))
         times[f"ours_{t:g}s"], _ = render(short, "short.mp4", fresh("short"))
+        # Like for like: the same render with the MoviePy script's encoder settings (crf 23, no peak cap,
+        # AAC 128k) instead of the master's, and the encoder floor of the master's settings for this length:
+        # the master's settings cost ~1.5x floor.sh's, which caps what any pipeline can reach against MoviePy.
+        same = dataclasses.replace(profile, master_crf=23, master_maxrate=None, master_bufsize=None,
+                                   master_audio_bitrate="128k")
+        times[f"ours_{t:g}s_moviepy_settings"], _ = render(short, "short-mp.mp4", fresh("short-mp"), profile=same)
+        cmd = floor_command(ff, t, out / "floor-master-short.mp4", master, plan.FPS)
+        times[f"floor_master_{t:g}s"], _ = timed(lambda: subprocess.run(cmd, check=True), cpu, f"floor_master_{t:g}s")
         cmd = [sys.executable, str(args.anchor / "a_moviepy.py"), str(out / "moviepy.mp4"), "--t", str(t)]
         proc_env = dict(os.environ, BENCH_DIR=str(work), BENCH_FONT=str(REPO / "kbvideo/fonts/DejaVuSans-Bold.ttf"))
         t0, c0 = time.perf_counter(), cpu_seconds()
@@ -448,6 +456,13 @@ def main() -> None:
     if mp:
         ours = times["ours_" + mp[0][len("moviepy_"):]]
         ratios[f"{mp[0]} / ours"] = times[mp[0]] / ours
+        same = times.get("ours_" + mp[0][len("moviepy_"):] + "_moviepy_settings")
+        if same:
+            ratios[f"{mp[0]} / ours_moviepy_settings"] = times[mp[0]] / same
+        floor_short = times.get("floor_master_" + mp[0][len("moviepy_"):])
+        if floor_short:
+            ratios[f"{mp[0]} / floor_master (the most any render at the master's settings can reach)"] = times[mp[0]] / floor_short
+            ratios[f"ours_{mp[0][len('moviepy_'):]} / floor_master"] = ours / floor_short
     print(f"reference job, first {seconds:g} s, jobs={extra['jobs']}, fill={args.fill}, load {load}")
     for key, value in times.items():
         print(f"  {key:<34} {value:8.1f} s")
