@@ -66,6 +66,7 @@ import psutil  # noqa: E402
 from kbvideo.render import ffmpeg as render_ffmpeg  # noqa: E402
 from kbvideo.render import partial  # noqa: E402
 from kbvideo.render.segments import plan_segments  # noqa: E402
+from kbvideo.rules.drafts import draft_size  # noqa: E402
 
 PARTS = ("floor", "final", "draft", "scene", "edit", "moviepy", "profile")
 SCENE_IDS = (["s02", "s03", "s04"], ["s03"])  # 41 s (three clip scenes, the job has no 40-s scene), 14.5 s
@@ -186,11 +187,11 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def floor_command(ff: str, seconds: float, out: Path, encoder=None, fps: int = 30) -> list[str]:
-    """1080p30 testsrc2 + a tone encoded with `encoder` (kbvideo's Encoder: the master's exact argv)
-    or, without one, with floor.sh's fixed settings."""
+def floor_command(ff: str, seconds: float, out: Path, encoder=None, fps: int = 30, size: str = "1920x1080") -> list[str]:
+    """testsrc2 (1080p30 unless `size`) + a tone encoded with `encoder` (kbvideo's Encoder: the master's or
+    the draft's exact argv) or, without one, with floor.sh's fixed settings."""
     head = [ff, "-hide_banner", "-nostats", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-            f"testsrc2=s=1920x1080:r={fps}:d={seconds}", "-f", "lavfi", "-i",
+            f"testsrc2=s={size}:r={fps}:d={seconds}", "-f", "lavfi", "-i",
             f"sine=frequency=440:sample_rate=48000:d={seconds}", "-ac", "2"]
     if encoder is None:
         video = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
@@ -198,7 +199,8 @@ def floor_command(ff: str, seconds: float, out: Path, encoder=None, fps: int = 3
     else:
         frames = round(seconds * fps)
         video = encoder.video_args(Fraction(fps), frames) + ["-frames:v", str(frames)]
-        audio = ["-c:a", "aac", "-b:a", encoder.audio_bitrate, "-ar", "48000"]
+        audio = ["-c:a", "aac", "-aac_coder", getattr(encoder, "aac_coder", "twoloop"), "-b:a", encoder.audio_bitrate,
+                 "-ar", "48000"]
     return head + video + audio + ["-movflags", "+faststart", str(out)]
 
 
@@ -370,6 +372,11 @@ def main() -> None:
         else:  # floor.sh's settings, for the scaled-down length
             cmd = floor_command(ff, seconds, out / "floor.mp4")
         times["floor"], _ = timed(lambda: subprocess.run(cmd, check=True, env=dict(os.environ, FF=ff)), cpu, "floor")
+        # the draft's own floor: its exact encoder argv (ultrafast, crf 30, AAC 96k) at the draft size
+        dw, dh = draft_size(1920, 1080)
+        cmd = floor_command(ff, seconds, out / "floor-draft.mp4", render_ffmpeg.draft_encoder(Fraction(plan.FPS)),
+                            plan.FPS, f"{dw}x{dh}")
+        times["floor_draft"], _ = timed(lambda: subprocess.run(cmd, check=True), cpu, "floor_draft")
     if "final" in parts or "edit" in parts:
         load["final"] = load_average()
         cache = fresh("final")
@@ -383,6 +390,17 @@ def main() -> None:
         load["draft"] = load_average()
         if "draft" in parts:
             times["draft_no_proxies"], _ = render(job, "d0.draft.mp4", fresh("draft0"), draft=True, proxies=False)
+        if "draft" in parts:
+            # what any first draft that reads every frame of the clips once must spend (proxy making does):
+            # each clip decoded to nothing, two at a time, as the proxies are made
+            from concurrent.futures import ThreadPoolExecutor
+            clips = sorted({s.source for s in job.shots if s.kind == "clip"})
+            decode = lambda path: subprocess.run([ff, "-hide_banner", "-nostats", "-loglevel", "error", "-i", path,  # noqa: E731
+                                                   "-map", "0:v:0", "-f", "null", "-"], check=True)
+            def decode_all():
+                with ThreadPoolExecutor(args.jobs or 2) as pool:
+                    list(pool.map(decode, clips))
+            times["decode_sources"], _ = timed(decode_all, cpu, "decode_sources")
         cache = fresh("draft1")
         times["draft_making_proxies"], _ = render(job, "d1.draft.mp4", cache, draft=True)
         shutil.rmtree(cache / "segments", ignore_errors=True)
@@ -444,9 +462,11 @@ def main() -> None:
             for key in ("final", "draft_no_proxies", "draft_making_proxies", "draft_with_proxies"):
                 if key in times:
                     ratios[f"{key} / {floor}"] = times[key] / times[floor]
-    for key in ("draft_no_proxies", "draft_making_proxies", "draft_with_proxies"):
+    for key in ("draft_no_proxies", "draft_making_proxies", "draft_with_proxies", "floor_draft", "decode_sources"):
         if key in times:
             ratios[f"{key} / running time"] = times[key] / seconds
+            if "floor_draft" in times and key != "floor_draft":
+                ratios[f"{key} / floor_draft"] = times[key] / times["floor_draft"]
     if "edit" in times:
         ratios["edit / final"] = times["edit"] / times["final"]
     for key in [k for k in times if k.startswith("scene_") and not k.endswith("_with_sound_mix")]:
