@@ -34,6 +34,7 @@ class VideoStream:
     is_cover_art: bool  # an attached picture, not the video
     sar: Fraction | None = None  # sample (pixel) aspect ratio when not square, else None
     start_time: float | None = None  # seconds, first timestamp of the stream
+    color_space: str | None = None  # the YUV matrix: "bt709", "smpte170m" (BT.601), ...; None when not tagged
 
     @property
     def hdr(self) -> bool:

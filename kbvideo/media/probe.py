@@ -44,7 +44,7 @@ __all__ = ["PROBE_VERSION", "AudioStream", "MediaInfo", "VideoStream", "probe", 
 # PyAV and Pillow are imported inside the functions that need them, so a run served from the cache
 # opens no media and does not pay for importing them.
 
-PROBE_VERSION = 2  # bump when MediaInfo's meaning changes: old cache entries are then ignored
+PROBE_VERSION = 3  # bump when MediaInfo's meaning changes: old cache entries are then ignored
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 UNSUPPORTED_IMAGE_SUFFIXES = {".heic", ".heif", ".avif"}

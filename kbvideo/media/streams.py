@@ -21,6 +21,8 @@ COLOR_TRANSFERS = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "sm
 COLOR_PRIMARIES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film",
                    9: "bt2020", 10: "smpte428", 11: "smpte431", 12: "smpte432", 22: "ebu3213"}
 COLOR_RANGES = {1: "tv", 2: "pc"}
+COLOR_SPACES = {1: "bt709", 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "ycgco", 9: "bt2020nc",
+                10: "bt2020c"}  # the YUV matrix
 FIELD_ORDERS = {1: "progressive", 2: "tt", 3: "bb", 4: "tb", 5: "bt"}
 ATTACHED_PIC = 0x0400  # AV_DISPOSITION_ATTACHED_PIC
 
@@ -197,6 +199,7 @@ def video_stream(stream, scan: StreamScan, is_cover: bool, rotation: int) -> Vid
         color_transfer=COLOR_TRANSFERS.get(cc.color_trc),
         color_primaries=COLOR_PRIMARIES.get(cc.color_primaries),
         color_range=COLOR_RANGES.get(cc.color_range),
+        color_space=COLOR_SPACES.get(cc.colorspace),
         field_order=FIELD_ORDERS.get(cc.field_order),
         duration=duration,
         frames=stream.frames or scan.packets or None,

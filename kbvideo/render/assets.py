@@ -26,6 +26,9 @@ from kbvideo.render.stills import contain_size, fit_layers, fit_picture
 from kbvideo.vocab.effects import MOTION
 
 SEAL_SUFFIX = ".sha256"
+PROXY_709 = "out_color_matrix=bt709:out_range=tv"
+PROXY_CRF = 20
+PROXY_DECODE: list[str] = []  # decoder options for the originals a proxy is made from
 
 
 def _sha256(path: Path) -> str:
@@ -117,9 +120,13 @@ class AssetCache:
         pw, ph = max(2, round(dw * scale / 2) * 2), max(2, round(dh * scale / 2) * 2)
         if not self._intact(final, _("proxy")):
             tmp = self.temp / f"proxy-{key}.mp4"
-            chain = (TONEMAP + "," if facts.hdr else "") + f"scale={pw}:{ph}:flags=bicubic,setsar=1,format=yuv420p"
-            ffmpeg.run(["-i", path, "-map", "0:v:0", "-vf", chain, "-fps_mode", "passthrough", "-an",
-                        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", "-g", "10", "-bf", "0",
+            # BT.709, limited range, tagged: the draft's filters then never convert its frames
+            chain = ((f"setparams={facts.assume_colors}," if facts.assume_colors else "") + (TONEMAP + "," if facts.hdr else "")
+                     + f"scale={pw}:{ph}:flags=bicubic:{PROXY_709},setsar=1,format=yuv420p,"
+                     "setparams=colorspace=bt709:range=tv:color_primaries=bt709:color_trc=bt709")
+            ffmpeg.run([*PROXY_DECODE, "-i", path, "-map", "0:v:0", "-vf", chain, "-fps_mode", "passthrough", "-an",
+                        "-c:v", "libx264", "-preset", "ultrafast", "-crf", str(PROXY_CRF), "-g", "10", "-bf", "0",
+                        "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
                         "-f", "mp4", str(tmp)], what=_("making a proxy of {path}").format(path=path), cancel=self.cancel, children=self.children,
                        cache_dir=str(self.cache_dir))
             self._store(tmp, final)
@@ -129,7 +136,7 @@ class AssetCache:
         facts = self.facts[path]
         if self.use_proxies:
             return self._memo(("proxy", path), lambda: self.proxy(path))
-        return ClipSource(path, facts.display, facts.hdr, sar=facts.sar is not None)
+        return ClipSource(path, facts.display, facts.hdr, sar=facts.sar is not None, assume=facts.assume_colors)
 
     def still_png(self, shot) -> Path:
         t = self.timeline

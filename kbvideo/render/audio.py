@@ -150,7 +150,7 @@ def loudness_gain(measured_lufs: float | None, measured_tp: float | None, target
 
 
 def render_audio(timeline: Timeline, out_path: Path, work_dir: Path, *, facts: Callable[[str], AudioFacts],
-                 target: float | None, true_peak: float, bitrate: str, fades: tuple[float, float] = (0.0, 0.0),
+                 target: float | None, true_peak: float, bitrate: str, aac_coder: str = "twoloop", fades: tuple[float, float] = (0.0, 0.0),
                  ducking: Ducking = Ducking(), cancel=None, children=None) -> dict:
     """Write AAC-LC 48 kHz stereo of exactly the timeline's length to `out_path`; returns measurements."""
     args, graph, total = mix_command(timeline, facts, fades, ducking)
@@ -176,7 +176,7 @@ def render_audio(timeline: Timeline, out_path: Path, work_dir: Path, *, facts: C
             gain += target - result.loudness_lufs
         source, chain = limited, []
     chain.append(f"aresample={RATE},atrim=end_sample={total},apad=whole_len={total}")
-    ffmpeg.run(["-i", str(source), "-af", ",".join(chain), "-c:a", "aac", "-b:a", bitrate, "-ar", str(RATE),
+    ffmpeg.run(["-i", str(source), "-af", ",".join(chain), "-c:a", "aac", "-aac_coder", aac_coder, "-b:a", bitrate, "-ar", str(RATE),
                 "-ac", "2", "-f", "mp4", str(out_path)], what=_("normalising loudness"), cancel=cancel, children=children)
     wav.unlink(missing_ok=True)
     (work_dir / "limited.wav").unlink(missing_ok=True)

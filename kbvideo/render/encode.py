@@ -78,7 +78,7 @@ class Encoding:
         items = [[dataclasses.astuple(a), self.facts[a.source].identity] for a in t.audio]
         loud = self.profile.loudness if self.profile is not None else None
         data = [items, str(t.fps), t.duration, [(x.start, x.duration, x.kind) for x in t.transitions],
-                dataclasses.astuple(loud) if loud else None, self.encoder.audio_bitrate, self.fades,
+                dataclasses.astuple(loud) if loud else None, self.encoder.audio_bitrate, self.encoder.aac_coder, self.fades,
                 dataclasses.astuple(Ducking.from_profile(self.profile)), self.fingerprint]
         return hashlib.sha256(json.dumps(data, default=str).encode()).hexdigest()[:24]
 
@@ -88,6 +88,7 @@ class Encoding:
         facts = lambda p: AudioFacts(self.facts[p].has_audio, self.facts[p].channels)  # noqa: E731
         info = render_audio(self.timeline, tmp, self.temp, facts=facts, target=loud.target if loud else None,
                             true_peak=loud.true_peak_max if loud else -1.0, bitrate=self.encoder.audio_bitrate,
+                            aac_coder=self.encoder.aac_coder,
                             fades=tuple(self.timeline.seconds(f) for f in self.fades),
                             ducking=Ducking.from_profile(self.profile),
                             cancel=self.cancel, children=self.children)

@@ -60,6 +60,7 @@ class Encoder:
     audio_bitrate: str = "160k"
     maxrate: str | None = None
     bufsize: str | None = None
+    aac_coder: str = "twoloop"  # ffmpeg's AAC coder; drafts use "fast" (a third less CPU at 96k)
 
     def video_args(self, fps: Fraction, frames: int | None = None) -> list[str]:
         x264 = "open-gop=0:scenecut=0:aq-mode=3"  # aq-mode 3 spends bits on dark flat areas (no banding)
@@ -103,7 +104,7 @@ def final_encoder(fps: Fraction, profile=None) -> Encoder:
 
 def draft_encoder(fps: Fraction) -> Encoder:
     # ultrafast turns B-frames off; crf 30 keeps drafts small enough to share over chat apps
-    return Encoder(preset="ultrafast", crf=30, gop=max(1, round(fps)), bframes=0, audio_bitrate="96k")
+    return Encoder(preset="ultrafast", crf=30, gop=max(1, round(fps)), bframes=0, audio_bitrate="96k", aac_coder="fast")
 
 
 def track_timescale(fps: Fraction) -> int | None:

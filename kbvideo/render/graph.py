@@ -40,6 +40,7 @@ class ClipSource:
     # audio started): seek by absolute timestamp, not from the proxy's own first frame.
     absolute_times: bool = False
     sar: bool = False  # pixels are not square: scale to square before fitting
+    assume: str = ""  # setparams options for colours the file does not tag (kbvideo.render.sources.assumed_colors)
 
 
 class Overlay(Protocol):
@@ -143,6 +144,8 @@ class SegmentGraph:
         args += ["-t", seconds(Fraction(skip + count + PREROLL + 1) / self.fps), "-i", source.path]
         idx = self.input(*args)
         chain = f"[{idx}:v:0]"
+        if source.assume:
+            chain += f"setparams={source.assume},"
         if source.hdr:
             chain += TONEMAP + ","
         raw = self.label("raw")
@@ -153,7 +156,8 @@ class SegmentGraph:
         self.filters.append(chain)
         fitted = self.fit(raw, source.display, fit, fill)
         out = self.label("p")
-        self.filters.append(f"[{fitted}]format=yuv420p,{self._restamp()}[{out}]")  # yuv stays yuv: no matrix change
+        # to BT.709 limited range: nothing to do (and no cost) for HD footage, one matrix change for BT.601 footage
+        self.filters.append(f"[{fitted}]scale={TO_709}:flags={self.flags},format=yuv420p,{self._restamp()}[{out}]")
         return out
 
     def still_piece(self, png, offset: int, count: int, duration: int, motion: str) -> str:
@@ -204,7 +208,7 @@ class SegmentGraph:
     def gap_piece(self, count: int) -> str:
         out = self.label("p")
         self.filters.append(f"color=c=black:s={self.width}x{self.height}:r={self.fps},trim=end_frame={count},"
-                            f"format=yuv420p,setsar=1,{self._restamp()}[{out}]")
+                            f"format=yuv420p,setparams=colorspace=bt709:range=tv,setsar=1,{self._restamp()}[{out}]")
         return out
 
     def piece(self, piece: Piece, assets: Assets) -> str:

@@ -24,10 +24,27 @@ class SourceFacts:
     size_bytes: int
     mtime_ns: int
     sar: Fraction | None = None  # pixel aspect when not square; `display` already has it applied
+    # setparams for what the file does not say of its colours ("colorspace=bt709:range=tv"), "" when tagged
+    assume_colors: str = ""
 
     @property
     def identity(self) -> tuple[int, int]:
         return (self.size_bytes, self.mtime_ns)
+
+
+def assumed_colors(video) -> str:
+    """What to assume of an untagged video's YUV matrix and range, as `setparams` options: BT.709 for HD
+    (720 lines and more), BT.601 below, limited range; as players do. Without it ffmpeg's filters treat
+    the matrix as unknown and convert every frame through RGB (as BT.601) when it meets tagged pictures:
+    a colour shift on HD footage and most of a draft's filtering time."""
+    if video is None or video.hdr:
+        return ""
+    out = []
+    if not getattr(video, "color_space", None):
+        out.append("colorspace=" + ("bt709" if min(video.width, video.height) >= 720 else "smpte170m"))
+    if not video.color_range:
+        out.append("range=tv")
+    return ":".join(out)
 
 
 def from_media_info(info) -> SourceFacts:
@@ -39,7 +56,7 @@ def from_media_info(info) -> SourceFacts:
         display = (w, round(h * sar)) if video.rotation in (90, 270) else (round(w * sar), h)
     return SourceFacts(info.path, info.kind, display, bool(info.audio),
                        info.audio[0].channels if info.audio else None, bool(video and video.hdr),
-                       st.st_size, st.st_mtime_ns, sar)
+                       st.st_size, st.st_mtime_ns, sar, assumed_colors(video) if info.kind == "video" else "")
 
 
 def source_facts(paths, media: dict | None = None) -> dict[str, SourceFacts]:
