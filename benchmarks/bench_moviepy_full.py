@@ -42,6 +42,7 @@ def main() -> None:
         cmd += ["--t", str(args.seconds)]
     env = dict(os.environ, BENCH_DIR=str(work), BENCH_FONT=str(bench.REPO / "kbvideo/fonts/DejaVuSans-Bold.ttf"))
     load_before = bench.load_average()
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     child = subprocess.Popen(cmd, cwd=out, env=env, preexec_fn=(lambda: os.nice(args.nice)) if args.nice else None)
@@ -53,7 +54,7 @@ def main() -> None:
     result = {"seconds": args.seconds, "nice": args.nice, "exit": code, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
               "peak_rss_mb": round(peak.peak / 2**20, 1), "processes_at_peak": peak.peak_processes,
               "load_before": load_before, "load_after": bench.load_average(),
-              "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+              "started": started, "ended": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
     print(json.dumps(result, indent=2))
     (work / "moviepy_full.json").write_text(json.dumps(result, indent=2))
 
