@@ -306,7 +306,7 @@ class _Render(AssetCache, Encoding, Finishing):
 
     def _run(self, started: float) -> RenderResult:
         t = self.timeline
-        segments = plan_segments(t)
+        segments = plan_segments(t, self.encoder.gop, fades=self.fades)  # long bodies in chunks of whole GOPs
         if self.part is not None:  # a part of the programme: only its segments, same cache keys
             segments = partial.select_segments(segments, self.part)
         settings = self.settings()

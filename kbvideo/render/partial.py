@@ -4,7 +4,9 @@ A part is a list of programme frame ranges. A scene brings its incoming and outg
 and a transition brings the frames of the neighbouring scene it blends with; `--from/--to` is cut
 to the frame, except that a transition is always drawn whole. Whole segments (kbvideo.render.segments)
 come from (and go into) the same segment cache as the full render, bit for bit; a scene body cut by
-the part's edge is drawn as a shorter segment of its own, from the same pieces at the same offsets.
+the part's edge (or a chunk of a long body, see kbvideo.render.segments) is drawn as a shorter
+segment of its own, from the same pieces at the same offsets. Parts are chosen on scene and
+transition edges only, so a part is the same whether or not the bodies are planned in chunks.
 
 Times shown for a part are the full programme's: `Piece.start` says where each piece sits in the
 programme; the output MP4 carries the programme timecode of its first frame (a `tmcd` track, shown

@@ -4,6 +4,13 @@ Each scene gives a *body* segment (its frames outside any transition) and each c
 through black gives a *transition* segment holding the two overlapping scene layers. Cuts need no
 segment. Segments are contiguous, in time order, and cover [0, timeline.duration) exactly.
 
+Given the encoder's GOP, a long body is split into *chunks* (ordinary segments, encoded in parallel
+and cached separately): their lengths are whole GOPs counted from the body's start, so the joined
+stream has exactly the keyframes of the unsplit body (kbvideo.render.ffmpeg.keyframe_expr forces one
+every GOP from each segment's start and merges a short last GOP, which only the last chunk can have).
+A chunk is drawn from the same pieces and texts as the body, cut to its frames; every effect is
+computed from the item's own frame numbers (`offset`, `skip`), so nothing jumps at a chunk's edge.
+
 A segment's cache key holds everything that shapes its pixels, positions relative to the segment's
 start (so lengthening scene 2 does not invalidate scene 5): shots, texts, transition, output size,
 rate, encoder settings and the identity (path, size, mtime) of every source it reads.
@@ -20,6 +27,11 @@ from kbvideo.timeline.model import Shot, TextItem, Timeline, Transition
 from kbvideo.i18n import _
 
 KEY_VERSION = 3  # bump when the way a segment is drawn changes
+# Chunks of a long scene body: about CHUNK_SECONDS each, never shorter than CHUNK_MIN_SECONDS (each
+# chunk pays an ffmpeg start, a seek with its decoder pre-roll and a filter graph). Measured on the
+# reference job (benchmarks/README.md, item 4).
+CHUNK_SECONDS = 5.0
+CHUNK_MIN_SECONDS = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +82,33 @@ def _layer(timeline: Timeline, scene: str, start: int, end: int) -> Layer:
     return Layer(scene, start, end, tuple(pieces), texts)
 
 
-def plan_segments(timeline: Timeline) -> list[Segment]:
+def chunk_bounds(start: int, end: int, gop: int, target: int, minimum: int,
+                 keep_out: tuple[tuple[int, int], ...] = ()) -> list[int]:
+    """Where a body [start, end) is cut: [start, ..., end], inner cuts on whole GOPs from `start`.
+
+    As many chunks as `target` frames each asks for, but no more than keep every chunk at least
+    `minimum` frames; the body's whole GOPs are shared out evenly (the rest of a GOP goes to the
+    last chunk). No cut falls strictly inside a `keep_out` range (the programme's fades)."""
+    frames = end - start
+    gops = frames // gop
+    per_chunk = max(1, -(-minimum // gop))  # GOPs a chunk needs to reach the minimum
+    count = min(-(-frames // max(1, target)), gops // per_chunk)
+    if count <= 1:
+        return [start, end]
+    cuts = [start + (gops * i // count) * gop for i in range(1, count)]
+    cuts = [c for c in cuts if not any(lo < c < hi for lo, hi in keep_out)]
+    return [start, *cuts, end]
+
+
+def plan_segments(timeline: Timeline, gop: int | None = None, *, fades: tuple[int, int] = (0, 0)) -> list[Segment]:
+    """The segments of `timeline`, in order. With `gop` (the encoder's keyframe interval), a scene body
+    of at least twice CHUNK_MIN_SECONDS is split into chunks of whole GOPs (see the module docstring);
+    `fades` (programme fade in and out, frames) keeps chunk edges out of the fades."""
     by_from = {t.from_scene: t for t in timeline.transitions}
     by_to = {t.to_scene: t for t in timeline.transitions}
+    target = round(CHUNK_SECONDS * timeline.fps)
+    minimum = round(CHUNK_MIN_SECONDS * timeline.fps)
+    keep_out = ((0, fades[0]), (timeline.duration - fades[1], timeline.duration))
     out: list[Segment] = []
     for index, scene in enumerate(timeline.scenes):
         incoming = by_to.get(scene.id)
@@ -80,7 +116,11 @@ def plan_segments(timeline: Timeline) -> list[Segment]:
         a = scene.start + (incoming.duration if incoming else 0)
         b = scene.end - (outgoing.duration if outgoing else 0)
         if b > a:
-            out.append(Segment(f"{index + 1:02d}-{scene.id}", a, b, (_layer(timeline, scene.id, a, b),)))
+            name = f"{index + 1:02d}-{scene.id}"
+            cuts = chunk_bounds(a, b, gop, target, minimum, keep_out) if gop else [a, b]
+            for n, (c0, c1) in enumerate(zip(cuts, cuts[1:])):
+                out.append(Segment(name if len(cuts) == 2 else f"{name}.{n + 1}", c0, c1,
+                                   (_layer(timeline, scene.id, c0, c1),)))
         if outgoing and outgoing.duration > 0:
             t0, t1 = outgoing.start, outgoing.start + outgoing.duration
             layers = (_layer(timeline, outgoing.from_scene, t0, t1), _layer(timeline, outgoing.to_scene, t0, t1))
