@@ -29,8 +29,9 @@ from kbvideo.i18n import _
 KEY_VERSION = 3  # bump when the way a segment is drawn changes
 # Chunks of a long scene body: about CHUNK_SECONDS each, never shorter than CHUNK_MIN_SECONDS (each
 # chunk pays an ffmpeg start, a seek with its decoder pre-roll and a filter graph). Measured on the
-# reference job (benchmarks/README.md, item 4).
-CHUNK_SECONDS = 5.0
+# reference job (benchmarks/README.md, item 4): 7 s gives a 13-14 s body two chunks (both cores busy on an
+# edit) with half the extra starts of 5 s.
+CHUNK_SECONDS = 7.0
 CHUNK_MIN_SECONDS = 3.0
 
 
