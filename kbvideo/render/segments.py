@@ -28,9 +28,9 @@ from kbvideo.i18n import _
 
 KEY_VERSION = 3  # bump when the way a segment is drawn changes
 # Chunks of a long scene body: about CHUNK_SECONDS each, never shorter than CHUNK_MIN_SECONDS (each
-# chunk pays an ffmpeg start, a seek with its decoder pre-roll and a filter graph). Measured on the
-# reference job (benchmarks/README.md, item 4): 7 s gives a 13-14 s body two chunks (both cores busy on an
-# edit) with half the extra starts of 5 s.
+# chunk pays an ffmpeg start, a seek with its decoder pre-roll and a filter graph). 5 s was measured on
+# the 60-s reference job (benchmarks/README.md, item 4); 7 s, the default, gives a 13-14 s body two chunks
+# (both cores busy on an edit) with fewer extra starts; 5 vs 7 is not yet compared on the 180-s job.
 CHUNK_SECONDS = 7.0
 CHUNK_MIN_SECONDS = 3.0
 
