@@ -152,3 +152,14 @@ def test_ffmpeg_run_reports_its_child_and_still_returns_stderr(tmp_path):
     with pytest.raises(RenderError):
         ffmpeg.run(["-i", str(tmp_path / "missing.mp4"), "-f", "null", "-"], what="a test", stats=failed.append)
     assert len(failed) == 1  # a failed run is reported too, before the error is raised
+
+
+def test_cli_time_line_from_the_stages():
+    from kbvideo.commands.render import _time_summary
+
+    stages = {"segments": {"wall": 2.0, "count": 2, "frames": 60, "cpu": 3.5},
+              "sound_mix": {"wall": 0.4, "count": 1}, "sound_encode": {"wall": 0.1, "count": 1},
+              "join": {"wall": 0.3, "count": 1}}
+    assert _time_summary(stages) == ("  time: segments 2.0 s of encoding (30 frames/s, 3.5 s CPU), sound 0.5 s, "
+                                     "joining 0.3 s")
+    assert _time_summary({"join": {"wall": 0.1, "count": 1}}) is None  # everything from the cache: no line
