@@ -14,6 +14,9 @@ through `popen()`:
   and a closing terminal (SIGHUP) reach kbvideo, which then stops its children itself, instead of
   ffmpeg half-finishing a file; and `kill_group()` kills ffmpeg with anything it started.
 
+`wait_usage()` waits for a child like `Popen.wait()` and also returns what it used (CPU time and
+peak memory, from `os.wait4`): the render report's per-stage figures.
+
 `Lifeline` removes folders when this process dies by SIGKILL (a tiny `sh` waits on a pipe whose
 other end only this process holds). `on_signals()` turns SIGTERM and SIGHUP into `Terminated`
 (a KeyboardInterrupt), so `finally:` blocks run and temp files are removed.
@@ -31,6 +34,8 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -85,6 +90,45 @@ def popen(argv: Sequence[str], *, death_signal: int = signal.SIGKILL, new_sessio
     """subprocess.Popen with a lifeline (see the module docstring). Other arguments as Popen's."""
     return subprocess.Popen(list(argv), preexec_fn=_preexec(int(death_signal), os.getpid()),
                             start_new_session=new_session, **kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What one child process used: wall seconds (start to end, as its caller saw them), CPU seconds in
+    user and system mode, and its peak resident memory in KiB (None where unknown)."""
+
+    wall: float
+    user: float = 0.0
+    system: float = 0.0
+    maxrss_kib: int | None = None
+
+    @property
+    def cpu(self) -> float:
+        return self.user + self.system
+
+
+def wait_usage(proc: subprocess.Popen, started: float | None = None) -> Usage | None:
+    """Wait for `proc` to end, like `proc.wait()`, and return its resource usage (None where the
+    system cannot tell). `started`: its `time.perf_counter()` at start, for the wall time.
+
+    The child is reaped with `os.wait4`, which gives its rusage; `proc.returncode` is set from the
+    status exactly as `Popen.wait()` would (negative signal number when killed), so a later
+    `proc.wait()` or `proc.poll()` returns it without waiting again. When the child cannot be waited
+    for here (already reaped, SIGCHLD ignored) or on systems without `wait4`, `proc.wait()` does it
+    and None is returned. Only one thread may wait for a given child (as with every spawn site here).
+    """
+    if proc.returncode is not None or not hasattr(os, "wait4"):
+        proc.wait()
+        return None
+    try:
+        _pid, status, usage = os.wait4(proc.pid, 0)
+    except ChildProcessError:  # reaped elsewhere or SIGCHLD ignored: Popen knows how to settle that
+        proc.wait()
+        return None
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started if started is not None else 0.0
+    maxrss = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss  # bytes there, KiB on Linux
+    return Usage(wall, usage.ru_utime, usage.ru_stime, int(maxrss))
 
 
 def kill_group(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:

@@ -442,6 +442,7 @@ def test_cli_render_storyboard(media, project):
     out = project / "out" / "desa.mp4"
     assert out.exists(), result.output
     assert f"wrote {out}" in result.output and "rules lomba-kampung-kb-2025:" in result.output
+    assert "  time: segments " in result.output  # the short line from the report's stages
     assert streams(out)["frames"] == 54
     assert result.exit_code in (0, 1)
     draft = CliRunner().invoke(main, ["render", str(board), "--draft", "--quiet"], catch_exceptions=False)

@@ -59,6 +59,19 @@ class ProgressPrinter:
             self.drawn = False  # the next bar starts on a fresh line
 
 
+def _time_summary(stages: dict) -> str | None:
+    """One short line on where the render's time went (the full figures are in .render.json "stages");
+    None when no segment was encoded."""
+    segments = stages.get("segments")
+    if not segments or not segments.get("wall"):
+        return None
+    sound = sum(stages.get(step, {}).get("wall", 0.0) for step in ("sound_mix", "sound_limit", "sound_encode"))
+    return _("  time: segments {wall:.1f} s of encoding ({fps:.0f} frames/s, {cpu:.1f} s CPU), sound {sound:.1f} s, "
+             "joining {join:.1f} s").format(wall=segments["wall"], fps=segments.get("frames", 0) / segments["wall"],
+                                            cpu=segments.get("cpu", 0.0), sound=sound,
+                                            join=stages.get("join", {}).get("wall", 0.0))
+
+
 def _seconds_option(ctx, param, value):
     """--from/--to in any storyboard time spelling (seconds, "1:30", "00:01:30.500"); frames are not allowed."""
     if value is None:
@@ -162,6 +175,9 @@ def _render_once(storyboard: Path, *, output, draft, jobs, quiet, rules, no_prox
     result_verdict = verdict(findings)
     click.echo(_("wrote {path}").format(path=result.path))
     click.echo(_("  duration {duration:.3f} s ({frames} frames), {seconds:.1f} s to render, {encoded}/{count} segments encoded").format(duration=result.duration, frames=result.frames, seconds=result.timings.get('total', 0), encoded=result.segments_encoded, count=len(result.segments)))
+    summary = _time_summary(result.stages)
+    if summary:
+        click.echo(summary)
     if part is not None:
         fps = plan.timeline.fps
         for piece in part.pieces:

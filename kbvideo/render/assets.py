@@ -14,6 +14,7 @@ import hashlib
 import json
 import secrets
 import threading
+import time
 from pathlib import Path
 
 from kbvideo.fsutil import replace_into
@@ -22,13 +23,13 @@ from kbvideo.render import ffmpeg
 from kbvideo.render.graph import TONEMAP, ClipSource
 from kbvideo.render.graphics import render_draft_mark, render_text_overlay
 from kbvideo.render.motion import render_motion_shot
+from kbvideo.render.stages import Stages, usage_dict
 from kbvideo.render.stills import contain_size, fit_layers, fit_picture
 from kbvideo.vocab.effects import MOTION
 
 SEAL_SUFFIX = ".sha256"
 PROXY_709 = "out_color_matrix=bt709:out_range=tv"
 PROXY_CRF = 20
-PROXY_DECODE: list[str] = []  # decoder options for the originals a proxy is made from
 
 
 def _sha256(path: Path) -> str:
@@ -48,6 +49,7 @@ class AssetCache:
     it, kept between renders in the cache folder (`_store`, `_intact`)."""
 
     lock: threading.Lock
+    stages: Stages
 
     def _memo(self, key, make):
         with self.lock:
@@ -76,7 +78,9 @@ class AssetCache:
 
     def _store(self, tmp: Path, final: Path) -> Path:
         """Move a finished cache entry into place, sealed with its size and sha256."""
-        seal = f"{Path(tmp).stat().st_size} {_sha256(Path(tmp))}\n"
+        size = Path(tmp).stat().st_size
+        with self.stages.timed("seal_store", bytes=size):
+            seal = f"{size} {_sha256(Path(tmp))}\n"
         replace_into(tmp, final, self.guard)
         seal_tmp = self.temp / f"seal-{secrets.token_hex(4)}"
         seal_tmp.write_text(seal, encoding="ascii")
@@ -99,8 +103,11 @@ class AssetCache:
                 if int(size) != path.stat().st_size:
                     ok, reason = False, _("it is {actual} bytes, {sealed} were stored").format(
                         actual=path.stat().st_size, sealed=size)
-                elif _sha256(path) != digest:
-                    ok, reason = False, _("its contents changed since it was stored")
+                else:
+                    with self.stages.timed("seal_check", bytes=int(size)):
+                        changed = _sha256(path) != digest
+                    if changed:
+                        ok, reason = False, _("its contents changed since it was stored")
             except (OSError, ValueError, UnicodeDecodeError):
                 ok, reason = False, _("it has no valid seal")
             if not ok:
@@ -124,12 +131,16 @@ class AssetCache:
             chain = ((f"setparams={facts.assume_colors}," if facts.assume_colors else "") + (TONEMAP + "," if facts.hdr else "")
                      + f"scale={pw}:{ph}:flags=bicubic:{PROXY_709},setsar=1,format=yuv420p,"
                      "setparams=colorspace=bt709:range=tv:color_primaries=bt709:color_trc=bt709")
-            ffmpeg.run([*PROXY_DECODE, "-i", path, "-map", "0:v:0", "-vf", chain, "-fps_mode", "passthrough", "-an",
+            used = []
+            ffmpeg.run(["-i", path, "-map", "0:v:0", "-vf", chain, "-fps_mode", "passthrough", "-an",
                         "-c:v", "libx264", "-preset", "ultrafast", "-crf", str(PROXY_CRF), "-g", "10", "-bf", "0",
                         "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
                         "-f", "mp4", str(tmp)], what=_("making a proxy of {path}").format(path=path), cancel=self.cancel, children=self.children,
-                       cache_dir=str(self.cache_dir))
+                       cache_dir=str(self.cache_dir), stats=used.append)
+            self.stages.add("proxies", used[0].wall, used[0], item={"source": path, **usage_dict(used[0])})
             self._store(tmp, final)
+        else:
+            self.stages.add("proxies", 0.0, count=0, cached=1)
         return ClipSource(str(final), (pw, ph), False, absolute_times=True)
 
     def clip_source(self, path: str) -> ClipSource:
@@ -146,11 +157,12 @@ class AssetCache:
         def make():
             name = hashlib.sha256(json.dumps([shot.source, shot.fit, shot.fill, t.width, t.height]).encode()).hexdigest()[:16]
             display = self.facts[shot.source].display
-            if moving and display and contain_size(*display, t.width, t.height) != (t.width, t.height):
-                # Ken Burns moves the picture inside its box, never the fill around it
-                return fit_layers(shot.source, t.width, t.height, shot.fill, self.temp / f"still-{name}-fill.png",
-                                  self.temp / f"still-{name}-picture.png")
-            return fit_picture(shot.source, t.width, t.height, shot.fit, shot.fill, self.temp / f"still-{name}.png")
+            with self.stages.timed("stills"):
+                if moving and display and contain_size(*display, t.width, t.height) != (t.width, t.height):
+                    # Ken Burns moves the picture inside its box, never the fill around it
+                    return fit_layers(shot.source, t.width, t.height, shot.fill, self.temp / f"still-{name}-fill.png",
+                                      self.temp / f"still-{name}-picture.png")
+                return fit_picture(shot.source, t.width, t.height, shot.fit, shot.fill, self.temp / f"still-{name}.png")
 
         return self._memo(("still", shot.source, shot.fit, shot.fill, moving), make)
 
@@ -164,9 +176,16 @@ class AssetCache:
             final = self._cache_file("motion", key, ".mp4")
             if not self._intact(final, _("motion graphic")):
                 tmp = self.temp / f"motion-{key}.mp4"
+                used, started = [], time.perf_counter()
                 made = render_motion_shot(dataclasses.replace(shot, start=0), t.width, t.height, t.fps, tmp,
-                                          draft=self.draft, cancel=self.cancel)
+                                          draft=self.draft, cancel=self.cancel, stats=used.append)
+                wall, usage = time.perf_counter() - started, (used or [None])[0]  # drawing, encoding, checking
+                self.stages.add("motion_graphics", wall, usage, frames=shot.duration,
+                                item={"scene": shot.scene, "kind": shot.kind, "frames": shot.duration,
+                                      **usage_dict(usage, wall)})
                 self._store(Path(made), final)
+            else:
+                self.stages.add("motion_graphics", 0.0, count=0, cached=1)
             return "video", final
 
         return self._memo(("motion", shot.kind, shot.title, shot.subtitle, shot.color, shot.chart, shot.duration), make)
@@ -177,7 +196,8 @@ class AssetCache:
         def make():
             sub = folder / f"text-{len(self.memo)}-{secrets.token_hex(3)}"
             sub.mkdir(parents=True, exist_ok=True)
-            return render_text_overlay(item, t.width, t.height, sub, *self.caption_limits)
+            with self.stages.timed("text_overlays"):
+                return render_text_overlay(item, t.width, t.height, sub, *self.caption_limits)
 
         return self._memo(("text", item), make)
 
@@ -189,6 +209,7 @@ class AssetCache:
         def make():
             folder = self.temp / "draft-mark"
             folder.mkdir(exist_ok=True)
-            return render_draft_mark(t.width, t.height, folder)
+            with self.stages.timed("draft_mark"):
+                return render_draft_mark(t.width, t.height, folder)
 
         return self._memo("draft-mark", make)

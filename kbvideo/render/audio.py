@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from kbvideo.check.analyze import parse_log  # the same ebur128 reading `kbvideo check` uses
+from kbvideo.proc import Usage
 from kbvideo.render import ffmpeg
 from kbvideo.timeline.model import AudioItem, Timeline
 from kbvideo.i18n import _
@@ -151,13 +152,20 @@ def loudness_gain(measured_lufs: float | None, measured_tp: float | None, target
 
 def render_audio(timeline: Timeline, out_path: Path, work_dir: Path, *, facts: Callable[[str], AudioFacts],
                  target: float | None, true_peak: float, bitrate: str, aac_coder: str = "twoloop", fades: tuple[float, float] = (0.0, 0.0),
-                 ducking: Ducking = Ducking(), cancel=None, children=None) -> dict:
-    """Write AAC-LC 48 kHz stereo of exactly the timeline's length to `out_path`; returns measurements."""
+                 ducking: Ducking = Ducking(), cancel=None, children=None,
+                 stats: Callable[[str, Usage], None] | None = None) -> dict:
+    """Write AAC-LC 48 kHz stereo of exactly the timeline's length to `out_path`; returns measurements.
+
+    `stats(step, usage)`: each ffmpeg run's usage (`kbvideo.proc.Usage`), `step` being "mix" (mix and
+    measure), "limit" (one limiter round) or "encode" (gain and AAC)."""
+    def step(name: str):
+        return None if stats is None else (lambda usage: stats(name, usage))
+
     args, graph, total = mix_command(timeline, facts, fades, ducking)
     wav = work_dir / "mix.wav"
     stderr = ffmpeg.run([*args, "-filter_complex", graph + ";[mix]asplit=2[w][m];[m]ebur128=peak=true[n]",
                          "-map", "[w]", "-c:a", "pcm_f32le", "-f", "wav", str(wav), "-map", "[n]", "-f", "null", "-"],
-                        what=_("mixing the sound"), cancel=cancel, children=children)
+                        what=_("mixing the sound"), cancel=cancel, children=children, stats=step("mix"))
     measured = parse_log(stderr)
     gain, limit = loudness_gain(measured.loudness_lufs, measured.true_peak_dbtp, target, true_peak)
     source, chain = wav, ([f"volume={gain:.3f}dB"] if gain else [])
@@ -170,14 +178,15 @@ def render_audio(timeline: Timeline, out_path: Path, work_dir: Path, *, facts: C
             result = parse_log(ffmpeg.run(
                 ["-i", str(wav), "-filter_complex", f"[0:a]{limiter},asplit=2[w][m];[m]ebur128=peak=true[n]",
                  "-map", "[w]", "-c:a", "pcm_f32le", "-f", "wav", str(limited), "-map", "[n]", "-f", "null", "-"],
-                what=_("limiting peaks"), cancel=cancel, children=children))
+                what=_("limiting peaks"), cancel=cancel, children=children, stats=step("limit")))
             if result.loudness_lufs is None or abs(target - result.loudness_lufs) <= 0.3:
                 break
             gain += target - result.loudness_lufs
         source, chain = limited, []
     chain.append(f"aresample={RATE},atrim=end_sample={total},apad=whole_len={total}")
     ffmpeg.run(["-i", str(source), "-af", ",".join(chain), "-c:a", "aac", "-aac_coder", aac_coder, "-b:a", bitrate, "-ar", str(RATE),
-                "-ac", "2", "-f", "mp4", str(out_path)], what=_("normalising loudness"), cancel=cancel, children=children)
+                "-ac", "2", "-f", "mp4", str(out_path)], what=_("normalising loudness"), cancel=cancel, children=children,
+               stats=step("encode"))
     wav.unlink(missing_ok=True)
     (work_dir / "limited.wav").unlink(missing_ok=True)
     return {"samples": total, "measured_lufs": measured.loudness_lufs, "measured_true_peak": measured.true_peak_dbtp,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import time
 from concurrent.futures import FIRST_EXCEPTION, wait
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from kbvideo.render import ffmpeg
 from kbvideo.render.audio import AudioFacts, Ducking, render_audio
 from kbvideo.render.graph import Assets, SegmentGraph
 from kbvideo.render.segments import Segment
+from kbvideo.render.stages import usage_dict
 
 
 def count_frames(path: Path) -> tuple[int, float, float]:
@@ -50,21 +52,33 @@ class Encoding:
                 "code": self.fingerprint}
 
     def encode_segment(self, segment: Segment, target: Path) -> None:
+        """Encode one segment into the cache; its figures go to `segment_stats` (wall: the whole job,
+        the inputs it made first included; encode_wall, cpu, maxrss_kib, fps: its ffmpeg run)."""
+        started = time.perf_counter()
         t = self.timeline
         graph = SegmentGraph(t.width, t.height, t.fps, draft=self.draft, programme=(t.duration, *self.fades))
         assets = Assets(clip=self.clip_source, still=self.still_png, motion=self.motion_asset,
                         text=lambda item: self.text_overlay(item, self.temp), draft_mark=self.draft_mark())
         args = graph.build(segment, assets)
         tmp = self.temp / f"seg-{segment.name}.mp4"
+        used = []
         ffmpeg.run([*args, "-an", *self.encoder.video_args(t.fps, segment.frames), "-frames:v", str(segment.frames),
                     "-f", "mp4", str(tmp)], what=_("rendering {name}").format(name=segment.name),
                    on_frame=lambda n: self.report(segment.name, n), cancel=self.cancel, children=self.children,
-                   cache_dir=str(self.cache_dir))
-        frames = count_frames(tmp)[0]
+                   cache_dir=str(self.cache_dir), stats=used.append)
+        usage = used[0]
+        self.stages.add("segments", usage.wall, usage, frames=segment.frames)
+        with self.stages.timed("frame_count"):
+            frames = count_frames(tmp)[0]
         if frames != segment.frames:
             raise RenderError(_("segment {name} has {frames} frames, {frames2} were planned").format(name=segment.name, frames=frames, frames2=segment.frames),
                               _("this is a kbvideo bug: please report it with the storyboard"))
         self._store(tmp, target)
+        figures = usage_dict(usage, time.perf_counter() - started)
+        figures.update(encode_wall=round(usage.wall, 4),
+                       fps=round(segment.frames / usage.wall, 2) if usage.wall > 0 else None)
+        with self.lock:
+            self.segment_stats[segment.name] = figures
 
     def _segment_fades(self, segment: Segment) -> list[int]:
         """What of the programme's fades falls in this segment (part of its cache key)."""
@@ -91,7 +105,8 @@ class Encoding:
                             aac_coder=self.encoder.aac_coder,
                             fades=tuple(self.timeline.seconds(f) for f in self.fades),
                             ducking=Ducking.from_profile(self.profile),
-                            cancel=self.cancel, children=self.children)
+                            cancel=self.cancel, children=self.children,
+                            stats=lambda step, usage: self.stages.add(f"sound_{step}", usage.wall, usage))
         info_tmp = self.temp / "audio-info.json"
         info_tmp.write_text(json.dumps(info), encoding="utf-8")
         self._store(info_tmp, target.with_suffix(".json"))

@@ -42,6 +42,7 @@ from kbvideo.render.graphics import check_texts
 from kbvideo.render.painters import make_painter
 from kbvideo.render.segments import plan_segments, segment_key
 from kbvideo.render.sources import source_facts
+from kbvideo.render.stages import Stages
 from kbvideo.rules.drafts import draft_size
 from kbvideo.rules.findings import Finding
 from kbvideo.timecode import format_seconds
@@ -160,7 +161,9 @@ class _Render(AssetCache, Encoding, Finishing):
         self.memo_locks: dict[Any, threading.Lock] = {}
         self.done_frames: dict[str, int] = {}
         self.total_frames = 0
-        self.timings: dict[str, float] = {}
+        self.timings: dict[str, float] = {}  # coarse elapsed times (report "timings")
+        self.stages = Stages(self.lock)  # per-stage wall / CPU / memory (report "stages")
+        self.segment_stats: dict[str, dict] = {}  # segment name → its encode's figures (report "segments")
         self.fingerprint = code_fingerprint()
 
     # ---------- checks before any work
@@ -186,9 +189,12 @@ class _Render(AssetCache, Encoding, Finishing):
         inputs = list(t.media_paths())
         self.guard = InputGuard([*inputs, *self.protect])
         self.guard.check_all(output_paths(self.out_path).values())
-        self._check_texts()
-        self._resolve_layout()
-        self.facts = source_facts(inputs, self.media)
+        with self.stages.timed("text_check"):
+            self._check_texts()
+        with self.stages.timed("layout"):
+            self._resolve_layout()
+        with self.stages.timed("source_facts", files=len(inputs)):
+            self.facts = source_facts(inputs, self.media)
         self.source_findings = self._upscale_findings()
         for path, facts in self.facts.items():
             if any(s.source == path and SHOT_KIND[s.kind].source == "video" for s in t.shots) and facts.kind != "video":
@@ -306,16 +312,17 @@ class _Render(AssetCache, Encoding, Finishing):
 
     def _run(self, started: float) -> RenderResult:
         t = self.timeline
-        segments = plan_segments(t, self.encoder.gop, fades=self.fades)  # long bodies in chunks of whole GOPs
-        if self.part is not None:  # a part of the programme: only its segments, same cache keys
-            segments = partial.select_segments(segments, self.part)
         settings = self.settings()
         identity = lambda p: self.facts[p].identity  # noqa: E731
-        plan = []
-        for segment in segments:
-            key = segment_key(segment, t, {**settings, "fades": self._segment_fades(segment)}, identity)
-            target = self._cache_file("segments", key, ".mp4")
-            plan.append((segment, key, target, self._intact(target, _("segment"))))
+        with self.stages.timed("plan"):  # segments and their cache keys (the seals are checked after)
+            segments = plan_segments(t, self.encoder.gop, fades=self.fades)  # long bodies in chunks of whole GOPs
+            if self.part is not None:  # a part of the programme: only its segments, same cache keys
+                segments = partial.select_segments(segments, self.part)
+            keyed = []
+            for segment in segments:
+                key = segment_key(segment, t, {**settings, "fades": self._segment_fades(segment)}, identity)
+                keyed.append((segment, key, self._cache_file("segments", key, ".mp4")))
+        plan = [(segment, key, target, self._intact(target, _("segment"))) for segment, key, target in keyed]
         todo = [(s, target) for s, _key, target, cached in plan if not cached]
         self.total_frames = sum(s.frames for s, _target in todo)
         audio_target = self._cache_file("audio", self.audio_key(), ".m4a")

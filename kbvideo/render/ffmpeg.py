@@ -12,6 +12,7 @@ import collections
 import signal
 import subprocess
 import threading
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Iterable
@@ -150,8 +151,12 @@ def kill_all() -> None:
 
 
 def run(args: Iterable[str], *, what: str, on_frame: Callable[[int], None] | None = None,
-        cancel: threading.Event | None = None, children: Children | None = None, cache_dir: str | None = None) -> str:
+        cancel: threading.Event | None = None, children: Children | None = None, cache_dir: str | None = None,
+        stats: Callable[[processes.Usage], None] | None = None) -> str:
     """Run ffmpeg with `args` (after the global options); returns its stderr.
+
+    `stats(usage)`: called once the child has ended (also when it failed), with its wall time, CPU
+    time (user + system) and peak memory (`kbvideo.proc.Usage`; the render report's per-stage figures).
 
     stderr is drained by a thread (last lines kept for errors); with `on_frame`, `-progress pipe:1`
     is read from stdout and each `frame=` count is reported. Raises RenderError with ffmpeg's own
@@ -164,6 +169,7 @@ def run(args: Iterable[str], *, what: str, on_frame: Callable[[int], None] | Non
     cmd += list(args)
     if cancel is not None and cancel.is_set():
         raise RenderError(_("{what}: cancelled").format(what=what))
+    started = time.perf_counter()
     proc = processes.popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     groups = [_ALL] + ([children] if children is not None else [])
     with _LIVE_LOCK:
@@ -184,7 +190,8 @@ def run(args: Iterable[str], *, what: str, on_frame: Callable[[int], None] | Non
                     on_frame(int(raw[6:].strip() or 0))
                 except ValueError:
                     pass
-        code = proc.wait()
+        usage = processes.wait_usage(proc, started)  # proc.wait() that also returns the child's rusage
+        code = proc.returncode
         reader.join()
     except BaseException:
         processes.kill_group(proc)
@@ -197,6 +204,8 @@ def run(args: Iterable[str], *, what: str, on_frame: Callable[[int], None] | Non
         proc.stdout.close()
         proc.stderr.close()
     stderr = "\n".join(tail)
+    if stats is not None:
+        stats(usage or processes.Usage(time.perf_counter() - started))
     if code != 0:
         if cancel is not None and cancel.is_set():
             raise RenderError(_("{what}: cancelled").format(what=what))

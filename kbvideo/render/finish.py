@@ -42,8 +42,9 @@ class RenderResult:
     poster: Path | None
     findings: list[Finding]
     timings: dict[str, float]
-    segments: list[dict[str, Any]] = field(default_factory=list)  # name, frames, key, cached
+    segments: list[dict[str, Any]] = field(default_factory=list)  # name, frames, key, cached, wall, cpu, …
     notices: list[str] = field(default_factory=list)  # e.g. damaged cache entries that were rebuilt
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)  # stage → wall, cpu, count, … (render/stages.py)
 
     @property
     def segments_encoded(self) -> int:
@@ -72,8 +73,9 @@ class Finishing:
         ffmpeg.run(["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio_target),
                     "-map", "0:v:0", *sound, *meta, "-movflags", "+faststart",
                     "-f", "mp4", str(joined)], what=_("joining the segments"), cancel=self.cancel, children=self.children,
-                   cache_dir=str(self.cache_dir))
-        frames, vsec, asec = count_frames(joined)
+                   cache_dir=str(self.cache_dir), stats=self.stages.child("join"))
+        with self.stages.timed("frame_count"):
+            frames, vsec, asec = count_frames(joined)
         if frames != planned:
             raise RenderError(_("the joined video has {frames} frames, {duration} were planned").format(
                 frames=frames, duration=planned), _("this is a kbvideo bug: please report it with the storyboard"))
@@ -85,13 +87,15 @@ class Finishing:
         poster_time = Fraction(self.poster_frame()) / t.fps
         poster_tmp = self.temp / "poster.jpg"
         ffmpeg.run(["-ss", ffmpeg.seconds(poster_time), "-i", str(joined), "-frames:v", "1", "-q:v", "3",
-                    "-f", "image2", str(poster_tmp)], what=_("extracting the poster"), cancel=self.cancel, children=self.children)
+                    "-f", "image2", str(poster_tmp)], what=_("extracting the poster"), cancel=self.cancel, children=self.children,
+                   stats=self.stages.child("poster"))
         staged["poster"] = (poster_tmp, finals["poster"])
         findings: list[Finding] = list(self.source_findings)
-        for kind, writer in (("srt", write_srt), ("vtt", write_vtt)):
-            tmp = self.temp / f"captions.{kind}"
-            writer(self.source_timeline if self.part is None else partial.shift_texts(self.source_timeline, self.part), tmp, *self.caption_limits)
-            staged[kind] = (tmp, finals[kind])
+        with self.stages.timed("sidecars"):
+            for kind, writer in (("srt", write_srt), ("vtt", write_vtt)):
+                tmp = self.temp / f"captions.{kind}"
+                writer(self.source_timeline if self.part is None else partial.shift_texts(self.source_timeline, self.part), tmp, *self.caption_limits)
+                staged[kind] = (tmp, finals[kind])
         for tmp, final in staged.values():
             replace_into(tmp, final, self.guard)
         replace_into(joined, self.out_path, self.guard)  # the video last: its name appears only when all is there
@@ -100,16 +104,18 @@ class Finishing:
         t0 = time.perf_counter()
         findings += self._check(frames, vsec, asec)
         self.timings["check"] = time.perf_counter() - t0
+        self.stages.add("check", self.timings["check"])
         self.timings["total"] = time.perf_counter() - started
-        segment_rows = [{"name": s.name, "start": s.start, "frames": s.frames, "key": key, "cached": cached}
-                        for s, key, _, cached in plan]
+        segment_rows = [self._segment_row(s, key, cached) for s, key, _, cached in plan]
+        stages = self.stages.to_dict()
         report_path = finals["report"]
         report = {
             "output": str(self.out_path), "draft": self.draft, "frames": frames, "duration": vsec,
             "audio_duration": asec, "size": [t.width, t.height], "encoder": self.encoder.key(),
             "audio_bitrate": self.encoder.audio_bitrate,
             "timeline": self._timeline_dict(), "probe": self._probe_dict(), "audio": audio_info,
-            "findings": [f.to_dict() for f in findings], "timings": self.timings, "segments": segment_rows,
+            "findings": [f.to_dict() for f in findings], "timings": self.timings, "stages": stages,
+            "segments": segment_rows,
             "scratch_narration": [{"scene": a.scene, "voice": a.voice, "start": a.start, "frames": a.duration}
                                   for a in scratch_items(t)],
             "notices": self.notices,
@@ -121,7 +127,14 @@ class Finishing:
         replace_into(tmp, report_path, self.guard)
         sidecar_paths = {k: final for k, (_tmp, final) in staged.items() if k != "poster"}
         return RenderResult(self.out_path, frames, vsec, sidecar_paths, report_path, staged["poster"][1], findings,
-                            self.timings, segment_rows, list(self.notices))
+                            self.timings, segment_rows, list(self.notices), stages)
+
+    def _segment_row(self, segment, key: str, cached: bool) -> dict[str, Any]:
+        """A segment in the report: a cached one took no encoding (its figures are None)."""
+        row = {"name": segment.name, "start": segment.start, "frames": segment.frames, "key": key, "cached": cached}
+        figures = None if cached else self.segment_stats.get(segment.name)
+        row.update(figures or {"wall": None, "encode_wall": None, "cpu": None, "maxrss_kib": None, "fps": None})
+        return row
 
     def poster_frame(self) -> int:
         """The poster's frame: `poster: {at: …}` when given, else the title card once it has settled;

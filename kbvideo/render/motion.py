@@ -1,7 +1,9 @@
 """Motion graphics drawn frame by frame with Pillow and encoded through MoviePy: title cards and charts.
 
 The painters (kbvideo.render.painters) draw each frame from its index; this module turns them into
-files of an exact frame count.
+files of an exact frame count. The frames go to MoviePy's ffmpeg writer directly (what
+`VideoClip.write_videofile` does for a silent clip), so that its ffmpeg is reaped here and its CPU
+time and peak memory reach the render report (`stats`).
 
 MoviePy 2 traps handled here (see PITFALLS.md): it counts frames as int(duration * fps) in floats
 and passes the rate as "%.02f" (29.97 for 30000/1001); it adds `-pix_fmt yuva420p` for libx264.
@@ -11,11 +13,14 @@ converts to BT.709 yuv420p itself, `-frames:v N` caps the count, and the result 
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
+from kbvideo import proc as processes
 from kbvideo.errors import KbError, RenderError
 from kbvideo.fsutil import atomic_path
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
@@ -43,12 +48,14 @@ def encoder_settings(fps: Fraction, frames: int, draft: bool) -> tuple[str, list
 
 
 def render_motion_shot(shot: Shot, width: int, height: int, fps: Fraction, out_path: Path, *,
-                       draft: bool = False, cancel=None) -> Path:
+                       draft: bool = False, cancel=None,
+                       stats: Callable[[processes.Usage], None] | None = None) -> Path:
     """Write the card or chart `shot` as a silent H.264 yuv420p video of exactly `shot.duration` frames.
 
     Drawn with Pillow through a MoviePy VideoClip; written to a temp file beside `out_path` and
     renamed when its frame count, size and pixel format have been checked with PyAV. When the
-    `cancel` event is set (the render was stopped), drawing stops at the next frame.
+    `cancel` event is set (the render was stopped), drawing stops at the next frame. `stats(usage)`:
+    the encoding ffmpeg's wall time (drawing included: it is fed frame by frame), CPU time and peak memory.
     """
     from moviepy import VideoClip  # imported here: MoviePy is slow to import
     from moviepy.video.io import ffmpeg_writer
@@ -73,17 +80,35 @@ def render_motion_shot(shot: Shot, width: int, height: int, fps: Fraction, out_p
     out_path.parent.mkdir(parents=True, exist_ok=True)
     clip = VideoClip(frame_function, duration=(frames + 0.5) / rate)
     preset, params = encoder_settings(fps, frames, draft)
-    with atomic_path(out_path, suffix=out_path.suffix or ".mp4") as tmp:  # moviepy picks the format by the name
+    with atomic_path(out_path, suffix=out_path.suffix or ".mp4") as tmp:  # ffmpeg picks the format by the name
         try:
-            clip.write_videofile(str(tmp), fps=rate, codec="libx264", preset=preset, audio=False,
-                                 ffmpeg_params=params, logger=None)
+            usage = _write(clip, str(tmp), rate, preset, params)
         except (OSError, IOError) as exc:
             raise RenderError(_("encoding the {kind} shot of scene '{scene}' failed").format(kind=shot.kind, scene=shot.scene),
                               _("see ffmpeg's words above"), stderr=str(exc)) from exc
         finally:
             clip.close()
         _verify(tmp, frames, width, height, shot)
+    if stats is not None and usage is not None:
+        stats(usage)
     return out_path
+
+
+def _write(clip, filename: str, rate: float, preset: str, params: list[str]) -> processes.Usage | None:
+    """`clip.write_videofile(filename, fps=rate, codec="libx264", preset=preset, audio=False,
+    ffmpeg_params=params, logger=None)`, its writer driven here so its ffmpeg is reaped with its usage."""
+    from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
+
+    started = time.perf_counter()
+    with FFMPEG_VideoWriter(filename, clip.size, rate, codec="libx264", preset=preset, ffmpeg_params=params) as writer:
+        for frame in clip.iter_frames(fps=rate, dtype="uint8"):
+            writer.write_frame(frame)
+        writer.proc.stdin.close()  # end of the frames: ffmpeg finishes the file and exits
+        usage = processes.wait_usage(writer.proc, started)  # the writer's close() then finds it reaped
+        code = writer.proc.returncode
+    if code:
+        raise OSError(f"ffmpeg exited with code {code} while writing {filename}")
+    return usage
 
 
 def _verify(path: Path, frames: int, width: int, height: int, shot: Shot) -> None:
