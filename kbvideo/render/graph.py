@@ -1,9 +1,11 @@
 """One segment → one ffmpeg argv (inputs + filter_complex), every source conformed to the output.
 
-Conform chain of a clip: decode (ffmpeg autorotates by the display matrix) → tone-map when HLG/PQ →
+Conform chain of a clip: decode (ffmpeg autorotates by the display matrix) → the colours an untagged
+file does not state, assumed (`setparams`, kbvideo.render.sources.assumed_colors: without it every
+frame that meets a tagged picture is converted through RGB as BT.601) → tone-map when HLG/PQ →
 `fps` at the output rate (VFR → CFR; the frame shown at time t stays at time t, so sound stays in
 sync) → `trim` by frame numbers → fit (contain on a blurred or solid fill, or cover) → yuv420p,
-BT.709, square pixels, timebase 1/fps with pts = frame number. Stills arrive as frame-size RGB PNGs
+BT.709 (one matrix change for BT.601 footage, none for BT.709), square pixels, timebase 1/fps with pts = frame number. Stills arrive as frame-size RGB PNGs
 (see stills.py) and are repeated with `loop` (exact frame counts), Ken Burns through `perspective`
 with per-frame subpixel corners (no integer-crop jitter). Texts are PNG inputs laid over with
 frame-numbered streams that fade or slide in and out as each item's resolved motion says (TEXT_MOTION: defaults).
