@@ -257,6 +257,7 @@ def test_sigterm_and_sighup_mid_render_leave_nothing(media, tmp_path, signame):
     from kbvideo.proc import Terminated
 
     sig = getattr(signal, signame)
+    before = signal.getsignal(sig)  # SIG_DFL, or SIG_IGN under nohup
     out_dir = tmp_path / "out"
 
     def progress(done, total, stage):
@@ -267,7 +268,7 @@ def test_sigterm_and_sighup_mid_render_leave_nothing(media, tmp_path, signame):
                         progress=progress, jobs=1)
     assert caught.value.signum == sig
     assert sorted(p.name for p in out_dir.iterdir()) == []
-    assert signal.getsignal(sig) is signal.SIG_DFL
+    assert signal.getsignal(sig) is before  # the render puts back the handler it found
 
 
 # ------------------------------------------------------------------ 6. smaller promises
