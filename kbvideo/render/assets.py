@@ -28,7 +28,6 @@ from kbvideo.render.stills import contain_size, fit_layers, fit_picture
 from kbvideo.vocab.effects import MOTION
 
 SEAL_SUFFIX = ".sha256"
-PROXY_709 = "out_color_matrix=bt709:out_range=tv"
 PROXY_CRF = 20
 
 
@@ -129,12 +128,11 @@ class AssetCache:
             tmp = self.temp / f"proxy-{key}.mp4"
             # BT.709, limited range, tagged: the draft's filters then never convert its frames
             chain = ((f"setparams={facts.assume_colors}," if facts.assume_colors else "") + (TONEMAP + "," if facts.hdr else "")
-                     + f"scale={pw}:{ph}:flags=bicubic:{PROXY_709},setsar=1,format=yuv420p,"
-                     "setparams=colorspace=bt709:range=tv:color_primaries=bt709:color_trc=bt709")
+                     + f"scale={pw}:{ph}:flags=bicubic:{ffmpeg.TO_709},setsar=1,format=yuv420p,{ffmpeg.TAG_709}")
             used = []
             ffmpeg.run(["-i", path, "-map", "0:v:0", "-vf", chain, "-fps_mode", "passthrough", "-an",
                         "-c:v", "libx264", "-preset", "ultrafast", "-crf", str(PROXY_CRF), "-g", "10", "-bf", "0",
-                        "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
+                        *ffmpeg.STREAM_709,
                         "-f", "mp4", str(tmp)], what=_("making a proxy of {path}").format(path=path), cancel=self.cancel, children=self.children,
                        cache_dir=str(self.cache_dir), stats=used.append)
             self.stages.add("proxies", used[0].wall, used[0], item={"source": path, **usage_dict(used[0])})

@@ -45,6 +45,13 @@ def ffmpeg_exe() -> str:
     return ffmpeg_bin.ffmpeg_exe()
 
 
+# BT.709 limited range, the colours of every picture kbvideo writes: the scale options that convert to
+# it, the setparams that tag frames with it, and the encoder options that tag the stream
+TO_709 = "out_color_matrix=bt709:out_range=tv"
+TAG_709 = "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709"
+STREAM_709 = ["-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv"]
+
+
 @dataclass(frozen=True, slots=True)
 class Encoder:
     """Video encoder settings shared by every segment of one render (so they join with -c copy).
@@ -67,8 +74,7 @@ class Encoder:
         x264 = "open-gop=0:scenecut=0:aq-mode=3"  # aq-mode 3 spends bits on dark flat areas (no banding)
         args = ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-pix_fmt", "yuv420p",
                 "-profile:v", "high", "-g", str(2 * self.gop), "-keyint_min", str(max(1, self.gop // 2)),
-                "-bf", str(self.bframes), "-x264-params", x264,
-                "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv"]
+                "-bf", str(self.bframes), "-x264-params", x264, *STREAM_709]
         if self.maxrate:
             args += ["-maxrate", self.maxrate, "-bufsize", self.bufsize or self.maxrate]
         args += ["-force_key_frames", f"expr:{keyframe_expr(self.gop, frames)}"]

@@ -21,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Protocol
 
-from kbvideo.render.ffmpeg import seconds
+from kbvideo.render.ffmpeg import TAG_709, TO_709, seconds
 from kbvideo.render.segments import Layer, Piece, Segment
 from kbvideo.vocab.effects import MOTION, SHOT_KIND, TEXT_MOTION, TRANSITION
 
@@ -29,7 +29,6 @@ PREROLL = 2  # frames decoded before a clip's in point, so seeking never lands p
 KEN_BURNS_ZOOM = Fraction(112, 100)
 TONEMAP = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,"
            "zscale=t=bt709:m=bt709:r=tv,format=yuv420p")
-TO_709 = "out_color_matrix=bt709:out_range=tv"
 # frames of fade in and out per text kind (at 30 fps; scaled to the rate), and whether it slides in
 
 
@@ -291,8 +290,7 @@ class SegmentGraph:
         if assets.draft_mark is not None:
             current = self.overlay(current, assets.draft_mark, 0, None)
         final = self.label("out")
-        self.filters.append(f"[{current}]fps={self.fps},format=yuv420p,setparams=range=tv:color_primaries=bt709:color_trc=bt709:"
-                            f"colorspace=bt709[{final}]")
+        self.filters.append(f"[{current}]fps={self.fps},format=yuv420p,{TAG_709}[{final}]")
         return [*self.inputs, "-filter_complex", ";".join(self.filters), "-map", f"[{final}]", "-r", str(self.fps)]
 
     def transition(self, segment: Segment, first: str, second: str) -> str:

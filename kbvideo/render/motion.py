@@ -24,6 +24,7 @@ from kbvideo import proc as processes
 from kbvideo.errors import KbError, RenderError
 from kbvideo.fsutil import atomic_path
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
+from kbvideo.render.ffmpeg import STREAM_709, TAG_709, TO_709
 from kbvideo.render.painters import make_painter
 from kbvideo.timeline.model import Shot
 from kbvideo.i18n import _
@@ -37,11 +38,9 @@ def encoder_settings(fps: Fraction, frames: int, draft: bool) -> tuple[str, list
     """(x264 preset, extra ffmpeg output arguments) for a motion shot."""
     fps = Fraction(fps)
     chain = (f"settb={fps.denominator}/{fps.numerator},setpts=N,"
-             "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
-             "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709")
+             f"scale={TO_709},format=yuv420p,{TAG_709}")
     params = ["-vf", chain, "-r", f"{fps.numerator}/{fps.denominator}", "-frames:v", str(frames),
-              "-crf", "23" if draft else "16", "-pix_fmt", "yuv420p",
-              "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv"]
+              "-crf", "23" if draft else "16", "-pix_fmt", "yuv420p", *STREAM_709]
     if not draft:
         params += ["-profile:v", "high"]
     return ("ultrafast" if draft else "superfast"), params

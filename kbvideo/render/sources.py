@@ -40,7 +40,7 @@ def assumed_colors(video) -> str:
     if video is None or video.hdr:
         return ""
     out = []
-    if not getattr(video, "color_space", None):
+    if not video.color_space:
         out.append("colorspace=" + ("bt709" if min(video.width, video.height) >= 720 else "smpte170m"))
     if not video.color_range:
         out.append("range=tv")
