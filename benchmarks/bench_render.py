@@ -15,14 +15,21 @@ Everything is timed in the same run, and reported as ratios:
                same settings for that long), kept as a second figure comparable with older runs
   final        our cold render (empty segment cache) / floor_master                target ≤ 1.3
                (and / floor); peak resident memory of the whole process tree      target ≤ 1 GB
+               With floor and final both run: `floor_content`, the final's own frames decoded and
+               encoded again with the master's argv, and `decode_final`, that decode alone: the
+               encoder floor of the job's pictures (testsrc2 is much easier for x264)
   draft        draft without proxies, first draft making proxies, draft from proxies; / running time
                                                                                     target ≤ 1/20
   scene        `render --draft --scene` of scenes s02+s03+s04 (41 s, the reference job has no single
                40-s scene) and of s03 alone (14.5 s), proxies made, segments not cached; once with
                the sound mix cached (a picture edit) and once without           target ≤ 3 s
   edit         re-render after one caption edit / cold final render                 target ≤ 0.05
+               and its floor: the CPU the final spent on the segments the edit re-encodes (every
+               frame the caption is on), as a share of the final's CPU
   moviepy      a_moviepy.py --t T  vs  our cold render of the same first T s (T = min(30, --seconds))
                                                                                     target ≥ 8×
+               and vs `floor_content_Ts_moviepy_settings`: our T-s render at the script's settings
+               decoded and encoded again exactly as the script encodes (the most any renderer can reach)
   profile      a final and a draft from proxies rendered again with every segment's ffmpeg argv also
                run with `-f null` (decode + filter only, see ffmpeg_log.py): where the time goes.
                Not a timed figure (the null passes add work); run it after the others.
@@ -383,9 +390,34 @@ def main() -> None:
         times["final"], result = render(job, "final.mp4", cache)
         extra["final_frames"] = result.frames
         extra["final_timings"] = result.timings
+        final_segments = {row["name"]: row for row in result.segments}
+        if "floor" in parts:
+            # The floor of the job's own pictures: the final's frames and sound decoded and encoded again with
+            # exactly the master's settings, next to the same decode alone. testsrc2 is far easier for
+            # x264 than the job's noise-like clips at CRF 18: this separates content from overhead.
+            final_mp4 = out / "final.mp4"
+            frames_out = result.frames
+            decode = [ff, "-hide_banner", "-nostats", "-loglevel", "error", "-i", str(final_mp4), "-map", "0:v:0",
+                      "-map", "0:a:0"]
+            times["decode_final"], _ = timed(lambda: subprocess.run(decode + ["-f", "null", "-"], check=True),
+                                             cpu, "decode_final")
+            # picture and sound, as floor_master encodes both: the master's video argv, its AAC settings
+            encode = decode + master.video_args(job.fps, frames_out) + [
+                "-frames:v", str(frames_out), "-c:a", "aac", "-aac_coder", master.aac_coder, "-b:a", master.audio_bitrate,
+                "-ar", "48000", "-y", str(out / "floor-content.mp4")]
+            times["floor_content"], _ = timed(lambda: subprocess.run(encode, check=True), cpu, "floor_content")
         if "edit" in parts:
             times["edit"], result = render(edited(job), "edited.mp4", cache)
             extra["edit_segments_encoded"] = result.segments_encoded
+            # What the edit must re-encode whatever the pipeline: every segment whose pixels the caption
+            # touches. Their CPU in the cold final, as a share of the final's whole CPU, is the edit's floor.
+            redone = [row["name"] for row in result.segments if not row["cached"]]
+            redone_cpu = sum(final_segments[name].get("cpu") or 0 for name in redone if name in final_segments)
+            redone_frames = sum(final_segments[name]["frames"] for name in redone if name in final_segments)
+            extra["edit_redone"] = {"segments": redone, "frames": redone_frames, "cpu_in_final": round(redone_cpu, 2)}
+            if cpu.get("final.mp4"):
+                extra["edit_redone"]["share_of_final_cpu"] = round(redone_cpu / cpu["final.mp4"], 4)
+            extra["edit_redone"]["share_of_frames"] = round(redone_frames / max(1, job.duration), 4)
     if "draft" in parts or "scene" in parts:
         load["draft"] = load_average()
         if "draft" in parts:
@@ -435,6 +467,14 @@ def main() -> None:
         times[f"ours_{t:g}s_moviepy_settings"], _ = render(short, "short-mp.mp4", fresh("short-mp"), profile=same)
         cmd = floor_command(ff, t, out / "floor-master-short.mp4", master, plan.FPS)
         times[f"floor_master_{t:g}s"], _ = timed(lambda: subprocess.run(cmd, check=True), cpu, f"floor_master_{t:g}s")
+        # The floor of the job's own pictures at the script's settings: our 30-s render (MoviePy's settings)
+        # decoded and encoded again as a_moviepy.py encodes (libx264 veryfast crf 23, 2 threads, yuv420p):
+        # what any renderer that decodes and encodes these pictures spends, whatever it does in between.
+        decode = [ff, "-hide_banner", "-nostats", "-loglevel", "error", "-i", str(out / "short-mp.mp4"), "-map", "0:v:0"]
+        encode = decode + ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-threads", "2", "-pix_fmt", "yuv420p",
+                           "-an", "-y", str(out / "floor-content-short.mp4")]
+        times[f"floor_content_{t:g}s_moviepy_settings"], _ = timed(lambda: subprocess.run(encode, check=True), cpu,
+                                                                   f"floor_content_{t:g}s_moviepy_settings")
         cmd = [sys.executable, str(args.anchor / "a_moviepy.py"), str(out / "moviepy.mp4"), "--t", str(t)]
         proc_env = dict(os.environ, BENCH_DIR=str(work), BENCH_FONT=str(REPO / "kbvideo/fonts/DejaVuSans-Bold.ttf"))
         t0, c0 = time.perf_counter(), cpu_seconds()
@@ -469,6 +509,14 @@ def main() -> None:
                 ratios[f"{key} / floor_draft"] = times[key] / times["floor_draft"]
     if "edit" in times:
         ratios["edit / final"] = times["edit"] / times["final"]
+        if "share_of_final_cpu" in extra.get("edit_redone", {}):
+            ratios["edit floor: re-encoded segments' CPU in the final / final CPU"] = extra["edit_redone"]["share_of_final_cpu"]
+            ratios["edit / final, over its floor"] = ratios["edit / final"] / extra["edit_redone"]["share_of_final_cpu"]
+    if "floor_content" in times and "final" in times:
+        ratios["final / floor_content"] = times["final"] / times["floor_content"]
+        ratios["floor_content / floor_master (content: job pictures vs testsrc2)"] = times["floor_content"] / times["floor_master"] if "floor_master" in times else float("nan")
+        net = times["floor_content"] - times["decode_final"]
+        ratios["final / (floor_content - decode_final)"] = times["final"] / net
     for key in [k for k in times if k.startswith("scene_") and not k.endswith("_with_sound_mix")]:
         if "draft_with_proxies" in times:
             ratios[f"{key} / draft_with_proxies"] = times[key] / times["draft_with_proxies"]
@@ -479,6 +527,11 @@ def main() -> None:
         same = times.get("ours_" + mp[0][len("moviepy_"):] + "_moviepy_settings")
         if same:
             ratios[f"{mp[0]} / ours_moviepy_settings"] = times[mp[0]] / same
+        content_short = times.get("floor_content_" + mp[0][len("moviepy_"):] + "_moviepy_settings")
+        if content_short:
+            ratios[f"{mp[0]} / floor_content_moviepy_settings (the most any decode + encode of these pictures can reach)"] = times[mp[0]] / content_short
+            if same:
+                ratios[f"ours_{mp[0][len('moviepy_'):]}_moviepy_settings / floor_content_moviepy_settings"] = same / content_short
         floor_short = times.get("floor_master_" + mp[0][len("moviepy_"):])
         if floor_short:
             ratios[f"{mp[0]} / floor_master (the most any render at the master's settings can reach)"] = times[mp[0]] / floor_short

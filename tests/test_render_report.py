@@ -78,8 +78,8 @@ def test_report_has_per_stage_and_per_segment_figures(media, tmp_path):
     for python_stage in ("text_check", "layout", "source_facts", "plan", "sidecars", "check"):
         assert stages[python_stage]["count"] == 1 and stages[python_stage]["wall"] >= 0, python_stage
         assert "cpu" not in stages[python_stage]  # Python-side: wall time only
-    # each cached entry is sealed once: segments, the card, the sound and its measurements
-    assert stages["seal_store"]["count"] == len(rows) + 3 and stages["seal_store"]["bytes"] > 0
+    # each cached entry is sealed once: segments, the card, the fitted still, the sound and its measurements
+    assert stages["seal_store"]["count"] == len(rows) + 4 and stages["seal_store"]["bytes"] > 0
     assert stages["frame_count"]["count"] == len(rows) + 1  # each segment and the joined video
     assert list(stages)[:4] == ["source_facts", "text_check", "layout", "plan"]  # in the order a render meets them
 
