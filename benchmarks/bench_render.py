@@ -303,6 +303,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--fill", default="#000000", help="contain fill: the reference pads with black; 'blur'")
     parser.add_argument("--no-log", action="store_true", help="do not log the renderer's ffmpeg runs")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run floor_master, the final and the content floor this many times, side by side; "
+                             "report medians (the machine is shared: one run can be 20 %% off)")
     parser.add_argument("--moviepy-seconds", type=float, default=30.0, help="length of the MoviePy comparison")
     parser.add_argument("--work", type=Path, default=REPO / "bench-work" / "render")
     parser.add_argument("--anchor", type=Path, default=default_anchor())
@@ -370,54 +373,70 @@ def main() -> None:
         memory[name] = {"peak_rss_mb": round(peak.peak / 2**20, 1), "processes_at_peak": peak.peak_processes}
         return spent, result
 
-    if "floor" in parts:
-        load["floor"] = load_average()
-        cmd = floor_command(ff, seconds, out / "floor-master.mp4", master, plan.FPS)
-        times["floor_master"], _ = timed(lambda: subprocess.run(cmd, check=True), cpu, "floor_master")
-        if frames == full.duration and abs(seconds - 180) < 1e-9:
-            cmd = ["bash", str(args.anchor / "floor.sh"), str(out / "floor.mp4")]
-        else:  # floor.sh's settings, for the scaled-down length
-            cmd = floor_command(ff, seconds, out / "floor.mp4")
-        times["floor"], _ = timed(lambda: subprocess.run(cmd, check=True, env=dict(os.environ, FF=ff)), cpu, "floor")
-        # the draft's own floor: its exact encoder argv (ultrafast, crf 30, AAC 96k) at the draft size
-        dw, dh = draft_size(1920, 1080)
-        cmd = floor_command(ff, seconds, out / "floor-draft.mp4", render_ffmpeg.draft_encoder(Fraction(plan.FPS)),
-                            plan.FPS, f"{dw}x{dh}")
-        times["floor_draft"], _ = timed(lambda: subprocess.run(cmd, check=True), cpu, "floor_draft")
-    if "final" in parts or "edit" in parts:
-        load["final"] = load_average()
-        cache = fresh("final")
-        times["final"], result = render(job, "final.mp4", cache)
-        extra["final_frames"] = result.frames
-        extra["final_timings"] = result.timings
-        final_segments = {row["name"]: row for row in result.segments}
+    per_round: list[dict[str, float]] = []
+    for round_no in range(args.rounds):  # floor_master, final and the content floor, side by side each round
         if "floor" in parts:
-            # The floor of the job's own pictures: the final's frames and sound decoded and encoded again with
-            # exactly the master's settings, next to the same decode alone. testsrc2 is far easier for
-            # x264 than the job's noise-like clips at CRF 18: this separates content from overhead.
-            final_mp4 = out / "final.mp4"
-            frames_out = result.frames
-            decode = [ff, "-hide_banner", "-nostats", "-loglevel", "error", "-i", str(final_mp4), "-map", "0:v:0",
-                      "-map", "0:a:0"]
-            times["decode_final"], _ = timed(lambda: subprocess.run(decode + ["-f", "null", "-"], check=True),
-                                             cpu, "decode_final")
-            # picture and sound, as floor_master encodes both: the master's video argv, its AAC settings
-            encode = decode + master.video_args(job.fps, frames_out) + [
-                "-frames:v", str(frames_out), "-c:a", "aac", "-aac_coder", master.aac_coder, "-b:a", master.audio_bitrate,
-                "-ar", "48000", "-y", str(out / "floor-content.mp4")]
-            times["floor_content"], _ = timed(lambda: subprocess.run(encode, check=True), cpu, "floor_content")
-        if "edit" in parts:
-            times["edit"], result = render(edited(job), "edited.mp4", cache)
-            extra["edit_segments_encoded"] = result.segments_encoded
-            # What the edit must re-encode whatever the pipeline: every segment whose pixels the caption
-            # touches. Their CPU in the cold final, as a share of the final's whole CPU, is the edit's floor.
-            redone = [row["name"] for row in result.segments if not row["cached"]]
-            redone_cpu = sum(final_segments[name].get("cpu") or 0 for name in redone if name in final_segments)
-            redone_frames = sum(final_segments[name]["frames"] for name in redone if name in final_segments)
-            extra["edit_redone"] = {"segments": redone, "frames": redone_frames, "cpu_in_final": round(redone_cpu, 2)}
-            if cpu.get("final.mp4"):
-                extra["edit_redone"]["share_of_final_cpu"] = round(redone_cpu / cpu["final.mp4"], 4)
-            extra["edit_redone"]["share_of_frames"] = round(redone_frames / max(1, job.duration), 4)
+            load["floor"] = load_average()
+            cmd = floor_command(ff, seconds, out / "floor-master.mp4", master, plan.FPS)
+            times["floor_master"], _ = timed(lambda: subprocess.run(cmd, check=True), cpu, "floor_master")
+        if "floor" in parts and round_no == 0:  # the second floors, once
+            if frames == full.duration and abs(seconds - 180) < 1e-9:
+                cmd = ["bash", str(args.anchor / "floor.sh"), str(out / "floor.mp4")]
+            else:  # floor.sh's settings, for the scaled-down length
+                cmd = floor_command(ff, seconds, out / "floor.mp4")
+            times["floor"], _ = timed(lambda: subprocess.run(cmd, check=True, env=dict(os.environ, FF=ff)), cpu, "floor")
+            # the draft's own floor: its exact encoder argv (ultrafast, crf 30, AAC 96k) at the draft size
+            dw, dh = draft_size(1920, 1080)
+            cmd = floor_command(ff, seconds, out / "floor-draft.mp4", render_ffmpeg.draft_encoder(Fraction(plan.FPS)),
+                                plan.FPS, f"{dw}x{dh}")
+            times["floor_draft"], _ = timed(lambda: subprocess.run(cmd, check=True), cpu, "floor_draft")
+        if "final" in parts or "edit" in parts:
+            load["final"] = load_average()
+            cache = fresh("final")
+            times["final"], result = render(job, "final.mp4", cache)
+            extra["final_frames"] = result.frames
+            extra["final_timings"] = result.timings
+            final_segments = {row["name"]: row for row in result.segments}
+            if "floor" in parts:
+                # The floor of the job's own pictures: the final's frames and sound decoded and encoded again with
+                # exactly the master's settings, next to the same decode alone. testsrc2 is far easier for
+                # x264 than the job's noise-like clips at CRF 18: this separates content from overhead.
+                final_mp4 = out / "final.mp4"
+                frames_out = result.frames
+                decode = [ff, "-hide_banner", "-nostats", "-loglevel", "error", "-i", str(final_mp4), "-map", "0:v:0",
+                          "-map", "0:a:0"]
+                times["decode_final"], _ = timed(lambda: subprocess.run(decode + ["-f", "null", "-"], check=True),
+                                                 cpu, "decode_final")
+                # picture and sound, as floor_master encodes both: the master's video argv, its AAC settings
+                encode = decode + master.video_args(job.fps, frames_out) + [
+                    "-frames:v", str(frames_out), "-c:a", "aac", "-aac_coder", master.aac_coder, "-b:a", master.audio_bitrate,
+                    "-ar", "48000", "-y", str(out / "floor-content.mp4")]
+                times["floor_content"], _ = timed(lambda: subprocess.run(encode, check=True), cpu, "floor_content")
+            if "edit" in parts and round_no == args.rounds - 1:
+                times["edit"], result = render(edited(job), "edited.mp4", cache)
+                extra["edit_segments_encoded"] = result.segments_encoded
+                # What the edit must re-encode whatever the pipeline: every segment whose pixels the caption
+                # touches. Their CPU in the cold final, as a share of the final's whole CPU, is the edit's floor.
+                redone = [row["name"] for row in result.segments if not row["cached"]]
+                redone_cpu = sum(final_segments[name].get("cpu") or 0 for name in redone if name in final_segments)
+                redone_frames = sum(final_segments[name]["frames"] for name in redone if name in final_segments)
+                extra["edit_redone"] = {"segments": redone, "frames": redone_frames, "cpu_in_final": round(redone_cpu, 2)}
+                if cpu.get("final.mp4"):
+                    extra["edit_redone"]["share_of_final_cpu"] = round(redone_cpu / cpu["final.mp4"], 4)
+                extra["edit_redone"]["share_of_frames"] = round(redone_frames / max(1, job.duration), 4)
+        row = {k: round(times[k], 2) for k in ("floor_master", "final", "decode_final", "floor_content") if k in times}
+        if "final" in row and "floor_master" in row:
+            row["final / floor_master"] = round(row["final"] / row["floor_master"], 3)
+        if "final" in row and "floor_content" in row:
+            row["final / floor_content"] = round(row["final"] / row["floor_content"], 3)
+        per_round.append(row | {"load": load_average()})
+        print(f"round {round_no + 1}: {per_round[-1]}", flush=True)
+    if args.rounds > 1:  # the median of each figure over the rounds (each round's own ratios are kept too)
+        import statistics
+        for key in per_round[0]:
+            if key in ("floor_master", "final", "decode_final", "floor_content"):
+                times[key] = statistics.median(r[key] for r in per_round)
+        extra["rounds"] = per_round
     if "draft" in parts or "scene" in parts:
         load["draft"] = load_average()
         if "draft" in parts:
@@ -537,6 +556,8 @@ def main() -> None:
             ratios[f"{mp[0]} / floor_master (the most any render at the master's settings can reach)"] = times[mp[0]] / floor_short
             ratios[f"ours_{mp[0][len('moviepy_'):]} / floor_master"] = ours / floor_short
     print(f"reference job, first {seconds:g} s, jobs={extra['jobs']}, fill={args.fill}, load {load}")
+    if args.rounds > 1:
+        print(f"  {args.rounds} rounds of floor_master / final / floor_content: medians below, each round in results.json")
     for key, value in times.items():
         print(f"  {key:<34} {value:8.1f} s")
     for key, value in ratios.items():
