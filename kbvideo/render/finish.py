@@ -67,7 +67,7 @@ class Finishing:
         planned = t.duration
         if self.part is not None:  # the part's stretch of the programme's sound; its programme timecode
             sound = ["-filter_complex", partial.audio_filter(self.part, t.fps, 1), "-map", "[aout]", "-c:v", "copy",
-                     "-c:a", "aac", "-b:a", self.encoder.audio_bitrate,
+                     "-c:a", "aac", "-aac_coder", self.encoder.aac_coder, "-b:a", self.encoder.audio_bitrate,
                      "-timecode", partial.smpte_timecode(self.part.pieces[0].start, t.fps)]
             planned = self.part.frames
         ffmpeg.run(["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio_target),
