@@ -121,3 +121,29 @@ def test_smpte_timecode():
     assert partial.smpte_timecode(2025, Fraction(30)) == "00:01:07:15"
     assert partial.smpte_timecode(1800, Fraction(30000, 1001)) == "00:01:00;02"  # frames 0, 1 of minute 1 dropped
     assert partial.smpte_timecode(17982, Fraction(30000, 1001)) == "00:10:00;00"
+
+
+@pytest.mark.media
+def test_a_draft_part_reencodes_its_sound_with_the_drafts_aac_coder(media, project, monkeypatch):
+    """The part's stretch of the programme's sound is encoded again at the join: with the render's own
+    AAC coder (the draft's `fast` one), not ffmpeg's slower default."""
+    from kbvideo.render import ffmpeg as render_ffmpeg
+
+    board = write_board(project, media)
+    seen: list[list[str]] = []
+    real_run = render_ffmpeg.run
+
+    def spy(args, *a, **kw):
+        seen.append(list(args))
+        return real_run(args, *a, **kw)
+
+    monkeypatch.setattr(render_ffmpeg, "run", spy)
+    result = CliRunner().invoke(main, ["render", str(board), "--draft", "--quiet", "--scene", "b"], catch_exceptions=False)
+    assert result.exit_code in (0, 1), result.output
+    joins = [args for args in seen if "concat" in args]
+    assert len(joins) == 1
+    join = joins[0]
+    assert join[join.index("-c:a") + 1] == "aac" and join[join.index("-aac_coder") + 1] == "fast"
+    with av.open(str(project / "out" / "desa.b.draft.mp4")) as container:
+        audio = container.streams.audio[0]
+        assert audio.codec_context.name == "aac" and float(audio.duration * audio.time_base) == pytest.approx(1.0, abs=0.03)
