@@ -15,20 +15,25 @@ import json
 import secrets
 import threading
 import time
+from fractions import Fraction
 from pathlib import Path
 
 from kbvideo.fsutil import replace_into
 from kbvideo.i18n import _
 from kbvideo.render import ffmpeg
-from kbvideo.render.graph import TONEMAP, ClipSource
+from kbvideo.render.graph import PREROLL, TONEMAP, ClipSource
 from kbvideo.render.graphics import render_draft_mark, render_text_overlay
 from kbvideo.render.motion import render_motion_shot
 from kbvideo.render.stages import Stages, usage_dict
 from kbvideo.render.stills import StillLayers, contain_size, fit_layers, fit_picture
-from kbvideo.vocab.effects import MOTION
+from kbvideo.vocab.effects import MOTION, SHOT_KIND
 
 SEAL_SUFFIX = ".sha256"
 PROXY_CRF = 20
+# Proxies of a stretch: seconds kept on each side of what the shots read, and the share of the clip
+# past which the whole clip is proxied instead (one file serves every later edit).
+PROXY_MARGIN = Fraction(2)
+PROXY_WHOLE_SHARE = Fraction(3, 4)
 
 
 def _sha256(path: Path) -> str:
@@ -116,26 +121,82 @@ class AssetCache:
             self.verified[path] = ok
         return ok
 
+    def proxy_span(self, path: str) -> tuple[tuple[Fraction, Fraction], tuple[Fraction, Fraction]] | None:
+        """(what the timeline's shots read of `path`, the stretch to proxy: that with PROXY_MARGIN on each
+        side, so small in-point edits still fall inside it), in seconds from the file's start; None: proxy
+        the whole clip (the stretch is most of it, or the clip's length is unknown)."""
+        t = self.timeline
+        shots = [s for s in t.shots if s.source == path and SHOT_KIND[s.kind].source == "video"]
+        duration = self.facts[path].duration
+        if not shots or not duration:
+            return None
+        first = max(0, min(s.source_in for s in shots) - PREROLL)
+        last = max(s.source_in + s.duration for s in shots) + PREROLL + 1
+        need = (Fraction(first) / t.fps, Fraction(last) / t.fps)
+        a, b = max(Fraction(0), need[0] - PROXY_MARGIN), need[1] + PROXY_MARGIN
+        if (b - a) >= PROXY_WHOLE_SHARE * Fraction(duration).limit_denominator(1000):
+            return None
+        # whole tenths of a second, so the file name (and a later render's lookup) is exact
+        return need, (Fraction(int(a * 10), 10), Fraction(-int(-b * 10), 10))
+
+    def _proxy_covering(self, base: str, span: tuple[Fraction, Fraction]) -> Path | None:
+        """An intact cached proxy of the same clip whose stretch holds `span` (the shortest one; the whole
+        clip's proxy when there is one)."""
+        whole = self.cache_dir / "proxies" / f"{base}.mp4"
+        if whole.exists() and self._intact(whole, _("proxy")):
+            return whole
+        found = []
+        for candidate in (self.cache_dir / "proxies").glob(f"{base}-*-*.mp4"):
+            try:
+                a, b = (Fraction(int(x), 10) for x in candidate.stem[len(base) + 1:].split("-"))
+            except ValueError:
+                continue
+            if a <= span[0] and span[1] <= b:
+                found.append((b - a, candidate))
+        for _length, candidate in sorted(found):
+            if self._intact(candidate, _("proxy")):
+                return candidate
+        return None
+
     def proxy(self, path: str) -> ClipSource:
+        """A small copy of the clip for drafts (BT.709, the draft's size, short GOP), with the original's
+        timestamps. Only the stretch the storyboard uses (plus a margin) when that is less than most of
+        the clip: a phone clip of minutes used for seconds costs seconds to proxy."""
         facts = self.facts[path]
         t = self.timeline
-        key = hashlib.sha256(json.dumps([path, facts.identity, t.width, t.height, self.fingerprint]).encode()).hexdigest()[:24]
-        final = self._cache_file("proxies", key, ".mp4")
+        base = hashlib.sha256(json.dumps([path, facts.identity, t.width, t.height, self.fingerprint]).encode()).hexdigest()[:24]
+        spans = self.proxy_span(path)
+        need, span = spans if spans is not None else (None, None)
         dw, dh = facts.display or (t.width, t.height)
         scale = min(1.0, max(t.width / dw, t.height / dh))
         pw, ph = max(2, round(dw * scale / 2) * 2), max(2, round(dh * scale / 2) * 2)
-        if not self._intact(final, _("proxy")):
-            tmp = self.temp / f"proxy-{key}.mp4"
+        if span is None:
+            final = self._cache_file("proxies", base, ".mp4")
+            ready = self._intact(final, _("proxy"))
+        else:
+            self._cache_file("proxies", base, ".mp4")  # the folder
+            found = self._proxy_covering(base, need)
+            ready = found is not None
+            final = found or self._cache_file("proxies", f"{base}-{int(span[0] * 10)}-{int(span[1] * 10)}", ".mp4")
+        if not ready:
+            tmp = self.temp / f"proxy-{final.stem}.mp4"
             # BT.709, limited range, tagged: the draft's filters then never convert its frames
             chain = ((f"setparams={facts.assume_colors}," if facts.assume_colors else "") + (TONEMAP + "," if facts.hdr else "")
                      + f"scale={pw}:{ph}:flags=bicubic:{ffmpeg.TO_709},setsar=1,format=yuv420p,{ffmpeg.TAG_709}")
+            # a stretch: seek to its start, and put the frames back at their times in the original
+            stretch = ([] if span is None else
+                       ["-ss", ffmpeg.seconds(span[0]), "-t", ffmpeg.seconds(span[1] - span[0])])
+            shift = [] if span is None or span[0] == 0 else ["-output_ts_offset", ffmpeg.seconds(span[0])]
             used = []
-            ffmpeg.run(["-i", path, "-map", "0:v:0", "-vf", chain, "-fps_mode", "passthrough", "-an",
+            ffmpeg.run([*stretch, "-i", path, "-map", "0:v:0", "-vf", chain, "-fps_mode", "passthrough", "-an",
                         "-c:v", "libx264", "-preset", "ultrafast", "-crf", str(PROXY_CRF), "-g", "10", "-bf", "0",
-                        *ffmpeg.STREAM_709,
+                        *ffmpeg.STREAM_709, *shift,
                         "-f", "mp4", str(tmp)], what=_("making a proxy of {path}").format(path=path), cancel=self.cancel, children=self.children,
                        cache_dir=str(self.cache_dir), stats=used.append)
-            self.stages.add("proxies", used[0].wall, used[0], item={"source": path, **usage_dict(used[0])})
+            item = {"source": path, **usage_dict(used[0])}
+            if span is not None:
+                item["stretch"] = [float(span[0]), float(span[1])]
+            self.stages.add("proxies", used[0].wall, used[0], item=item)
             self._store(tmp, final)
         else:
             self.stages.add("proxies", 0.0, count=0, cached=1)
