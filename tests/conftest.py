@@ -149,3 +149,19 @@ def write_dedented(path: Path, text: str) -> Path:
 def write_storyboard(project: Path, text: str, name: str = "uji.yaml") -> Path:
     """A storyboard snippet as PROJECT/storyboards/NAME."""
     return write_dedented(project / "storyboards" / name, text)
+
+
+def flash_and_beep_times(path) -> tuple[float, float]:
+    """(first frame brighter than mid-grey, first sample louder than 0.05) in seconds of the output."""
+    import av
+    import numpy as np
+
+    with av.open(str(path)) as container:
+        flash = next(float(f.pts * f.time_base) for f in container.decode(video=0)
+                     if f.to_ndarray(format="gray").mean() > 100)
+    with av.open(str(path)) as container:
+        for frame in container.decode(audio=0):
+            loud = np.nonzero(np.abs(frame.to_ndarray()[0]) > 0.05)[0]
+            if len(loud):
+                return flash, float(frame.pts * frame.time_base) + loud[0] / frame.sample_rate
+    raise AssertionError("no beep in the output")

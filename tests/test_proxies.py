@@ -13,7 +13,7 @@ import av
 import numpy as np
 import pytest
 
-from conftest import run_ffmpeg
+from conftest import flash_and_beep_times as flash_and_beep, run_ffmpeg
 from kbvideo.render import render_timeline
 from kbvideo.rules.profile import load_profile
 from kbvideo.timeline.model import AudioItem, SceneSpan, Shot, Timeline
@@ -40,18 +40,6 @@ def timeline(path: str, source_in: int) -> Timeline:
     return Timeline(Fraction(30), 64, 36, 60, (SceneSpan("a", "other", (), 0, 60),),
                     (Shot("clip", "a", 0, 60, path, source_in=source_in),), (),
                     (AudioItem("clip", path, 0, 60, source_in, scene="a"),), ())
-
-
-def flash_and_beep(path) -> tuple[float, float]:
-    with av.open(str(path)) as container:
-        flash = next(float(f.pts * f.time_base) for f in container.decode(video=0)
-                     if f.to_ndarray(format="gray").mean() > 100)
-    with av.open(str(path)) as container:
-        for frame in container.decode(audio=0):
-            loud = np.nonzero(np.abs(frame.to_ndarray()[0]) > 0.05)[0]
-            if len(loud):
-                return flash, float(frame.pts * frame.time_base) + loud[0] / frame.sample_rate
-    raise AssertionError("no beep")
 
 
 def proxies(cache) -> list:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import run_ffmpeg
+from conftest import flash_and_beep_times, run_ffmpeg
 from kbvideo.cli import main
 from kbvideo.errors import KbError, UsageError
 from kbvideo.render import render_timeline
@@ -95,19 +95,6 @@ def flash_and_beep(tmp_path: Path, late: str) -> Path:
         audio(a, 2.0, 4)
         run_ffmpeg("-itsoffset", "0.5", "-i", str(v), "-i", str(a), "-map", "0:v", "-map", "1:a", "-c", "copy", str(out))
     return out
-
-
-def flash_and_beep_times(path: Path) -> tuple[float, float]:
-    """(first frame brighter than mid-grey, first sample louder than 0.05) in seconds of the output."""
-    with av.open(str(path)) as container:
-        flash = next(float(f.pts * f.time_base) for f in container.decode(video=0)
-                     if f.to_ndarray(format="gray").mean() > 100)
-    with av.open(str(path)) as container:
-        for frame in container.decode(audio=0):
-            loud = np.nonzero(np.abs(frame.to_ndarray()[0]) > 0.05)[0]
-            if len(loud):
-                return flash, float(frame.pts * frame.time_base) + loud[0] / frame.sample_rate
-    raise AssertionError("no beep in the output")
 
 
 @pytest.mark.media
