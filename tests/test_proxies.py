@@ -10,7 +10,6 @@ import dataclasses
 from fractions import Fraction
 
 import av
-import numpy as np
 import pytest
 
 from conftest import flash_and_beep_times as flash_and_beep, run_ffmpeg
