@@ -374,6 +374,7 @@ def main() -> None:
         return spent, result
 
     per_round: list[dict[str, float]] = []
+    round_keys = ("floor_master", "final", "decode_final", "floor_content")  # run every round, reported as medians
     for round_no in range(args.rounds):  # floor_master, final and the content floor, side by side each round
         if "floor" in parts:
             load["floor"] = load_average()
@@ -424,7 +425,7 @@ def main() -> None:
                 if cpu.get("final.mp4"):
                     extra["edit_redone"]["share_of_final_cpu"] = round(redone_cpu / cpu["final.mp4"], 4)
                 extra["edit_redone"]["share_of_frames"] = round(redone_frames / max(1, job.duration), 4)
-        row = {k: round(times[k], 2) for k in ("floor_master", "final", "decode_final", "floor_content") if k in times}
+        row = {k: round(times[k], 2) for k in round_keys if k in times}
         if "final" in row and "floor_master" in row:
             row["final / floor_master"] = round(row["final"] / row["floor_master"], 3)
         if "final" in row and "floor_content" in row:
@@ -434,7 +435,7 @@ def main() -> None:
     if args.rounds > 1:  # the median of each figure over the rounds (each round's own ratios are kept too)
         import statistics
         for key in per_round[0]:
-            if key in ("floor_master", "final", "decode_final", "floor_content"):
+            if key in round_keys:
                 times[key] = statistics.median(r[key] for r in per_round)
         extra["rounds"] = per_round
     if "draft" in parts or "scene" in parts:

@@ -139,14 +139,14 @@ class AssetCache:
         # whole tenths of a second, so the file name (and a later render's lookup) is exact
         return need, (Fraction(int(a * 10), 10), Fraction(-int(-b * 10), 10))
 
-    def _proxy_covering(self, base: str, span: tuple[Fraction, Fraction]) -> Path | None:
-        """An intact cached proxy of the same clip whose stretch holds `span` (the shortest one; the whole
-        clip's proxy when there is one)."""
-        whole = self.cache_dir / "proxies" / f"{base}.mp4"
-        if whole.exists() and self._intact(whole, _("proxy")):
+    def _proxy_covering(self, whole: Path, span: tuple[Fraction, Fraction]) -> Path | None:
+        """An intact cached proxy of the clip whose whole-clip proxy is `whole` that holds `span`: that
+        whole-clip one when there is one, else the shortest stretch (named `<whole>-<from>-<to>.mp4`)."""
+        if self._intact(whole, _("proxy")):
             return whole
+        base = whole.stem
         found = []
-        for candidate in (self.cache_dir / "proxies").glob(f"{base}-*-*.mp4"):
+        for candidate in whole.parent.glob(f"{base}-*-*.mp4"):
             try:
                 a, b = (Fraction(int(x), 10) for x in candidate.stem[len(base) + 1:].split("-"))
             except ValueError:
@@ -170,14 +170,14 @@ class AssetCache:
         dw, dh = facts.display or (t.width, t.height)
         scale = min(1.0, max(t.width / dw, t.height / dh))
         pw, ph = max(2, round(dw * scale / 2) * 2), max(2, round(dh * scale / 2) * 2)
+        whole = self._cache_file("proxies", base, ".mp4")
         if span is None:
-            final = self._cache_file("proxies", base, ".mp4")
+            final = whole
             ready = self._intact(final, _("proxy"))
         else:
-            self._cache_file("proxies", base, ".mp4")  # the folder
-            found = self._proxy_covering(base, need)
+            found = self._proxy_covering(whole, need)
             ready = found is not None
-            final = found or self._cache_file("proxies", f"{base}-{int(span[0] * 10)}-{int(span[1] * 10)}", ".mp4")
+            final = found or whole.with_name(f"{base}-{int(span[0] * 10)}-{int(span[1] * 10)}.mp4")
         if not ready:
             tmp = self.temp / f"proxy-{final.stem}.mp4"
             # BT.709, limited range, tagged: the draft's filters then never convert its frames
@@ -230,18 +230,17 @@ class AssetCache:
                 with self.stages.timed("stills"):
                     made = fit_layers(shot.source, t.width, t.height, shot.fill, self.temp / f"still-{key}-fill.png",
                                       self.temp / f"still-{key}-picture.png")
-                    pos = self.temp / f"still-{key}.json"
-                    pos.write_text(json.dumps([made.x, made.y]), encoding="utf-8")
-                    self._store(made.fill, fill)
-                    self._store(made.picture, picture)
-                    self._store(pos, where)
+                pos = self.temp / f"still-{key}.json"
+                pos.write_text(json.dumps([made.x, made.y]), encoding="utf-8")
+                for tmp, final in ((made.fill, fill), (made.picture, picture), (pos, where)):
+                    self._store(tmp, final)  # sealed: timed as seal_store
                 return StillLayers(fill, picture, made.x, made.y)
             final = self._cache_file("stills", key, ".png")
             if self._intact(final, _("still")):
                 return final
             with self.stages.timed("stills"):
-                return self._store(fit_picture(shot.source, t.width, t.height, shot.fit, shot.fill,
-                                               self.temp / f"still-{key}.png"), final)
+                made = fit_picture(shot.source, t.width, t.height, shot.fit, shot.fill, self.temp / f"still-{key}.png")
+            return self._store(made, final)
 
         return self._memo(("still", shot.source, shot.fit, shot.fill, moving), make)
 
