@@ -130,7 +130,7 @@ class StageTimer:
                  "render_motion_shot", "render_text_overlay", "render_draft_mark", "fit_picture", "fit_layers",
                  "render_audio", "_count_frames", "count_frames", "_sha256", "check_file", "check_output", "probe",
                  "write_srt", "write_vtt")
-    METHODS = ("preflight", "proxy", "encode_segment", "encode_audio", "layout_elements", "_check", "finish")
+    METHODS = ("preflight", "clip_source", "encode_segment", "encode_audio", "layout_elements", "_check", "finish")
     MODULES = ("engine", "assets", "encode", "finish")  # where the render's parts look these names up
 
     def __init__(self):

@@ -68,8 +68,10 @@ def install(folder: Path, log: Path) -> Path:
 def role(argv: list[str]) -> str:
     out = argv[-1] if argv else ""
     name = Path(out).name
-    if re.match(r"seg-.*\.mp4$", name):
-        return "segment " + name[4:-4]
+    # a draft segment's own output comes first; proxies it makes on the way follow it
+    segment = next((Path(a).name for a in argv if re.match(r"seg-.*\.mp4$", Path(a).name)), None)
+    if segment is not None:
+        return "segment " + segment[4:-4]
     if name.startswith("proxy-"):
         return "proxy"
     if "concat" in argv:

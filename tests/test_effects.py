@@ -25,7 +25,7 @@ class Overlay:
         self.path, self.x, self.y = Path(path), 0, 0
 
 
-ASSETS = Assets(clip=lambda path: ClipSource(path, (1280, 720)), still=lambda shot: Path("/s.png"),
+ASSETS = Assets(clip=lambda path, span: ClipSource(path, (1280, 720)), still=lambda shot: Path("/s.png"),
                 motion=lambda shot: ("video", Path("/m.mp4")), text=lambda item: Overlay("/t.png"))
 
 

@@ -8,7 +8,6 @@ the exit code, the location and the words of the message, and that no traceback 
 from __future__ import annotations
 
 import os
-import textwrap
 import unicodedata
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from conftest import copy_into
 from kbvideo.cli import main
 from kbvideo.errors import Problem, SpecError, excerpt, printable
 from kbvideo.storyboard.fields import FieldReader
-from kbvideo.storyboard.load import MAX_DEPTH, load_yaml, load_yaml_text
+from kbvideo.storyboard.load import MAX_DEPTH, load_yaml_text
 
 HEAD = """\
 kampung: {name: Kampung KB Uji, kelurahan: Uji, kota: Kota Uji}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from fractions import Fraction
 
 import av
 import numpy as np

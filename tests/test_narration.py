@@ -312,14 +312,14 @@ def test_recorded_narration_captions_start_with_their_sentences(project, media):
     assert not [f for f in plan.findings if f.rule == "narration.text_mismatch"]
 
     # the same recording under a text that is not what it says: warned
-    write(project, f"""\
-    kampung: {{name: Kampung KB Uji, kota: Kota Uji}}
-    output: {{size: 320x180}}
+    write(project, """\
+    kampung: {name: Kampung KB Uji, kota: Kota Uji}
+    output: {size: 320x180}
     scenes:
       - id: dapur
         topic: dashat
-        shots: [{{still: ../assets/b.png, duration: 32}}]
-        narration: {{file: ../assets/rekaman.m4a, text: "Terima kasih."}}
+        shots: [{still: ../assets/b.png, duration: 32}]
+        narration: {file: ../assets/rekaman.m4a, text: "Terima kasih."}
     """, "lain.yaml")
     plan = plan_storyboard(project / "storyboards" / "lain.yaml")
     mismatch = [f for f in plan.findings if f.rule == "narration.text_mismatch"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import shutil
 import signal
 import subprocess
 from fractions import Fraction
@@ -382,10 +383,18 @@ def test_draft_same_frames_smaller_and_marked(media, tmp_path):
     assert draft.frames == final.frames == 18
     info = streams(draft.path)
     assert (info["width"], info["height"]) == (854, 480)
-    proxies = list((tmp_path / "cache" / "proxies").glob("*.mp4"))
-    assert len(proxies) == 1 and streams_video_height(proxies[0]) == 480
+    # the first draft read the original and made proxies of what each segment read, on the way
+    proxies = sorted((tmp_path / "cache" / "proxies").glob("*.mp4"))
+    assert proxies and all(streams_video_height(p) == 480 for p in proxies)
+    assert len(draft.stages["proxies"]["items"]) == len(proxies)
     again = render(timeline, tmp_path, name="second.draft.mp4", draft=True, proxies=False)
     assert again.frames == 18
+    # segments gone: the next draft reads those proxies and makes none
+    shutil.rmtree(tmp_path / "cache" / "segments")
+    third = render(timeline, tmp_path, name="third.draft.mp4", draft=True)
+    assert "items" not in third.stages["proxies"] and third.stages["proxies"]["cached"] >= 3
+    assert sorted((tmp_path / "cache" / "proxies").glob("*.mp4")) == proxies
+    assert third.frames == 18
 
 
 def streams_video_height(path) -> int:

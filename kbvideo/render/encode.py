@@ -62,8 +62,9 @@ class Encoding:
         args = graph.build(segment, assets)
         tmp = self.temp / f"seg-{segment.name}.mp4"
         used = []
+        extra = [arg for output in graph.outputs_extra for arg in output]  # draft proxies made on the way
         ffmpeg.run([*args, "-an", *self.encoder.video_args(t.fps, segment.frames), "-frames:v", str(segment.frames),
-                    "-f", "mp4", str(tmp)], what=_("rendering {name}").format(name=segment.name),
+                    "-f", "mp4", str(tmp), *extra], what=_("rendering {name}").format(name=segment.name),
                    on_frame=lambda n: self.report(segment.name, n), cancel=self.cancel, children=self.children,
                    cache_dir=str(self.cache_dir), stats=used.append)
         usage = used[0]
@@ -73,6 +74,7 @@ class Encoding:
         if frames != segment.frames:
             raise RenderError(_("segment {name} has {frames} frames, {frames2} were planned").format(name=segment.name, frames=frames, frames2=segment.frames),
                               _("this is a kbvideo bug: please report it with the storyboard"))
+        self.store_proxies(graph.proxies, segment.name)
         self._store(tmp, target)
         figures = usage_dict(usage, time.perf_counter() - started)
         figures.update(encode_wall=round(usage.wall, 4),

@@ -332,14 +332,9 @@ class _Render(AssetCache, Encoding, Finishing):
         self.check_space(self.total_frames, not audio_cached)
         self.timings["prepare"] = time.perf_counter() - started
 
-        t0 = time.perf_counter()
-        if self.use_proxies and todo:
-            clips = sorted({p.shot.source for s, _ in todo for layer in s.layers for p in layer.pieces
-                            if p.shot is not None and SHOT_KIND[p.shot.kind].source == "video"})
-            with ThreadPoolExecutor(self.jobs) as pool:
-                self._wait(pool, [pool.submit(self.clip_source, c) for c in clips])
-        self.timings["proxies"] = time.perf_counter() - t0
-
+        # kept for readers of older reports: draft proxies are now made by the segments' own ffmpeg runs
+        # (their time is in "segments"; stages.proxies lists each one)
+        self.timings["proxies"] = 0.0
         t0 = time.perf_counter()
         with ThreadPoolExecutor(self.jobs) as pool:
             futures = []

@@ -42,6 +42,24 @@ class ClipSource:
     absolute_times: bool = False
     sar: bool = False  # pixels are not square: scale to square before fitting
     assume: str = ""  # setparams options for colours the file does not tag (kbvideo.render.sources.assumed_colors)
+    # a draft reading the original because no proxy holds this stretch yet: make one on the way
+    proxy_out: "ProxyOut | None" = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyOut:
+    """A draft proxy of exactly what a piece reads of its original, written as a second output of the
+    segment's ffmpeg: the original's frames are brought to the proxy's size and colours once (`conform`),
+    then split between the proxy's encoder and the draft's own filters, which read them as they would
+    read the proxy. Later drafts whose reads the proxy holds read the proxy instead."""
+
+    conform: str  # filters: the original's decoded frames → the proxy's (size, BT.709, tagged)
+    size: tuple[int, int]
+    output: tuple[str, ...]  # the proxy's output options and file
+    tmp: Path  # where this segment's ffmpeg writes it
+    final: Path  # where the cache keeps it
+    source: str
+    stretch: tuple[Fraction, Fraction]  # seconds of the original it holds, from the file's start
 
 
 class Overlay(Protocol):
@@ -54,7 +72,9 @@ class Overlay(Protocol):
 class Assets:
     """How the graph gets its inputs; the engine prepares (and caches) them on demand."""
 
-    clip: Callable[[str], ClipSource]  # source path → what to decode (original or proxy)
+    # (source path, the stretch a piece reads in seconds from the file's start) → what to decode: the
+    # original, a proxy holding the stretch, or (drafts) the original with a proxy made on the way
+    clip: Callable[[str, tuple[Fraction, Fraction]], ClipSource]
     still: Callable[[object], Path]  # still Shot → fitted RGB PNG
     motion: Callable[[object], tuple[str, Path]]  # card/chart Shot → ("video"|"still", path)
     text: Callable[[object], Overlay]  # TextItem → RGBA PNG + position
@@ -69,6 +89,8 @@ class SegmentGraph:
         self.flags = "fast_bilinear" if draft else "bicubic"
         self.inputs: list[str] = []
         self.filters: list[str] = []
+        self.proxies: list[ProxyOut] = []  # proxies this segment makes as extra outputs
+        self.outputs_extra: list[list[str]] = []  # their output arguments, after the segment's own output
         self.count = 0
         self.labels = 0
 
@@ -133,6 +155,17 @@ class SegmentGraph:
         return out
 
     # -- pieces
+    def read_span(self, first: int, count: int) -> tuple[Fraction, Fraction]:
+        """The seconds of a source (from the file's start) that `video_piece` reads for `count` frames from
+        output-rate frame `first`: its preroll before, one frame and its preroll after."""
+        pre = max(0, first - PREROLL)
+        return Fraction(pre) / self.fps, Fraction(first + count + PREROLL + 1) / self.fps
+
+    def clip_piece(self, clip: Callable[[str, tuple[Fraction, Fraction]], ClipSource], path: str, first: int,
+                   count: int, fit: str, fill: str) -> str:
+        """`count` frames of the video at `path` from frame `first`, read from what `clip` says for the stretch."""
+        return self.video_piece(clip(path, self.read_span(first, count)), first, count, fit, fill)
+
     def video_piece(self, source: ClipSource, first: int, count: int, fit: str, fill: str) -> str:
         """`count` frames of a video from output-rate frame `first` of the conformed source."""
         pre = max(0, first - PREROLL)
@@ -145,6 +178,12 @@ class SegmentGraph:
         args += ["-t", seconds(Fraction(skip + count + PREROLL + 1) / self.fps), "-i", source.path]
         idx = self.input(*args)
         chain = f"[{idx}:v:0]"
+        if source.proxy_out is not None:  # the proxy made on the way; the draft reads the same frames
+            made, px, rest = source.proxy_out, self.label("px"), self.label("m")
+            self.filters.append(f"{chain}{made.conform},split=2[{px}][{rest}]")
+            self.proxies.append(made)
+            self.outputs_extra.append(["-map", f"[{px}]", *made.output])
+            chain, source = f"[{rest}]", ClipSource(source.path, made.size)
         if source.assume:
             chain += f"setparams={source.assume},"
         if source.hdr:

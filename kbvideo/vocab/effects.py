@@ -65,7 +65,7 @@ class Clip(ShotKind):
     either_or = ("out", "duration")
 
     def draw(self, graph, shot, offset, count, assets):
-        return graph.video_piece(assets.clip(shot.source), shot.source_in + offset, count, shot.fit, shot.fill)
+        return graph.clip_piece(assets.clip, shot.source, shot.source_in + offset, count, shot.fit, shot.fill)
 
 
 @register_shot_kind
