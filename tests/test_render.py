@@ -392,7 +392,7 @@ def test_draft_same_frames_smaller_and_marked(media, tmp_path):
     # segments gone: the next draft reads those proxies and makes none
     shutil.rmtree(tmp_path / "cache" / "segments")
     third = render(timeline, tmp_path, name="third.draft.mp4", draft=True)
-    assert "items" not in third.stages["proxies"] and third.stages["proxies"]["cached"] >= 3
+    assert "items" not in third.stages["proxies"] and third.stages["proxies"]["cached"] >= 1
     assert sorted((tmp_path / "cache" / "proxies").glob("*.mp4")) == proxies
     assert third.frames == 18
 

@@ -10,7 +10,8 @@ import dataclasses
 import hashlib
 import json
 import time
-from concurrent.futures import FIRST_EXCEPTION, wait
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, wait
 from pathlib import Path
 
 from kbvideo.errors import RenderError
@@ -18,7 +19,8 @@ from kbvideo.i18n import _
 from kbvideo.render import ffmpeg
 from kbvideo.render.audio import AudioFacts, Ducking, render_audio
 from kbvideo.render.graph import Assets, SegmentGraph
-from kbvideo.render.segments import Segment
+from kbvideo.render.segments import Segment, handoffs
+from kbvideo.vocab.effects import SHOT_KIND
 from kbvideo.render.stages import usage_dict
 
 
@@ -51,15 +53,65 @@ class Encoding:
         return {"encoder": self.encoder.key(), "draft": self.draft, "proxies": self.use_proxies,
                 "code": self.fingerprint}
 
-    def encode_segment(self, segment: Segment, target: Path) -> None:
+    def encode_all(self, pool, todo: list[tuple[Segment, Path]], audio_target: Path | None) -> None:
+        """Encode the segments to do (and the sound mix when `audio_target` is given) on the pool. A body
+        next to a transition that is also to do draws the frames the transition needs from the same clip
+        on the way (kbvideo.render.segments.Handoff); the transition runs once its bodies are done, ahead
+        of the bodies still waiting, so few handed-over frames sit in the temp folder at a time."""
+        names = {s.name for s, _target in todo}
+        offers = [h for h in handoffs([s for s, _target in todo], lambda shot: SHOT_KIND[shot.kind].source == "video")
+                  if h.producer in names and h.consumer in names]
+        path = lambda h: self.temp / f"handoff-{h.consumer}-{h.side}.nut"  # noqa: E731
+        give: dict[str, dict] = {}
+        take: dict[str, dict] = {}
+        waits: dict[str, set[str]] = {}
+        for h in offers:
+            give.setdefault(h.producer, {})[h.side] = (h, path(h))
+            take.setdefault(h.consumer, {})[h.side] = path(h)
+            waits.setdefault(h.consumer, set()).add(h.producer)
+        bodies = deque(x for x in todo if x[0].name not in waits)  # programme order: transitions get ready early
+        ready: deque = deque()
+        later = {x[0].name: x for x in todo if x[0].name in waits}
+        running: dict = {}
+
+        def submit(segment, target):
+            job = pool.submit(self.encode_segment, segment, target, give.get(segment.name), take.get(segment.name))
+            running[job] = segment.name
+
+        if audio_target is not None:
+            running[pool.submit(self.encode_audio, audio_target)] = None
+        try:
+            while bodies or ready or running:
+                while len(running) < self.jobs + 1 and (ready or bodies):  # one queued: no idle core between jobs
+                    submit(*(ready.popleft() if ready else bodies.popleft()))
+                done, _pending = wait(list(running), return_when=FIRST_COMPLETED)
+                for job in done:
+                    name = running.pop(job)
+                    if job.exception() is not None:
+                        raise job.exception()
+                    for consumer, producers in waits.items():
+                        if name in producers:
+                            producers.discard(name)
+                            if not producers:
+                                ready.append(later[consumer])
+        except BaseException:  # a failed job, Ctrl-C or SIGTERM: stop the others before the pool joins them
+            self.cancel.set()
+            for job in running:
+                job.cancel()
+            self.children.kill()
+            raise
+
+    def encode_segment(self, segment: Segment, target: Path, give: dict | None = None, take: dict | None = None) -> None:
         """Encode one segment into the cache; its figures go to `segment_stats` (wall: the whole job,
-        the inputs it made first included; encode_wall, cpu, maxrss_kib, fps: its ffmpeg run)."""
+        the inputs it made first included; encode_wall, cpu, maxrss_kib, fps: its ffmpeg run). `give`
+        and `take`: frames handed over between a body and a transition next to it (`encode_all`)."""
         started = time.perf_counter()
         t = self.timeline
         graph = SegmentGraph(t.width, t.height, t.fps, draft=self.draft, programme=(t.duration, *self.fades))
         assets = Assets(clip=self.clip_source, still=self.still_png, motion=self.motion_asset,
                         text=lambda item: self.text_overlay(item, self.temp), draft_mark=self.draft_mark())
-        args = graph.build(segment, assets)
+        take = {side: path for side, path in (take or {}).items() if path.exists()}  # else: from the clip
+        args = graph.build(segment, assets, give=give, take=take)
         tmp = self.temp / f"seg-{segment.name}.mp4"
         used = []
         extra = [arg for output in graph.outputs_extra for arg in output]  # draft proxies made on the way
@@ -75,10 +127,14 @@ class Encoding:
             raise RenderError(_("segment {name} has {frames} frames, {frames2} were planned").format(name=segment.name, frames=frames, frames2=segment.frames),
                               _("this is a kbvideo bug: please report it with the storyboard"))
         self.store_proxies(graph.proxies, segment.name)
+        for path in take.values():
+            path.unlink(missing_ok=True)  # read: the frames are in this segment now
         self._store(tmp, target)
         figures = usage_dict(usage, time.perf_counter() - started)
         figures.update(encode_wall=round(usage.wall, 4),
                        fps=round(segment.frames / usage.wall, 2) if usage.wall > 0 else None)
+        if give or take:  # frames handed over: 0 = the outgoing scene's, 1 = the incoming's
+            figures["handoff"] = {"gave": sorted(give or {}), "took": sorted(take)}
         with self.lock:
             self.segment_stats[segment.name] = figures
 

@@ -337,13 +337,7 @@ class _Render(AssetCache, Encoding, Finishing):
         self.timings["proxies"] = 0.0
         t0 = time.perf_counter()
         with ThreadPoolExecutor(self.jobs) as pool:
-            futures = []
-            if not audio_cached:
-                futures.append(pool.submit(self.encode_audio, audio_target))
-            # longest first: better packing on few cores
-            for segment, target in sorted(todo, key=lambda x: -x[0].frames):
-                futures.append(pool.submit(self.encode_segment, segment, target))
-            self._wait(pool, futures)
+            self.encode_all(pool, todo, None if audio_cached else audio_target)
         if audio_target.with_suffix(".json").exists():
             audio_info = json.loads(audio_target.with_suffix(".json").read_text())
         self.timings["segments"] = time.perf_counter() - t0

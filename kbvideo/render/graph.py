@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from kbvideo.render.ffmpeg import TAG_709, TO_709, seconds
-from kbvideo.render.segments import Layer, Piece, Segment
+from kbvideo.render.segments import Handoff, Layer, Piece, Segment
 from kbvideo.vocab.effects import MOTION, SHOT_KIND, TEXT_MOTION, TRANSITION
 
 PREROLL = 2  # frames decoded before a clip's in point, so seeking never lands past it
@@ -91,6 +91,8 @@ class SegmentGraph:
         self.filters: list[str] = []
         self.proxies: list[ProxyOut] = []  # proxies this segment makes as extra outputs
         self.outputs_extra: list[list[str]] = []  # their output arguments, after the segment's own output
+        self.give: dict[int, tuple[Handoff, Path]] = {}
+        self.take: dict[int, Path] = {}
         self.count = 0
         self.labels = 0
 
@@ -265,8 +267,12 @@ class SegmentGraph:
                                     "contain", "#000000")
         return self.still_piece(path, offset, count, duration, "none")
 
-    def layer(self, layer: Layer, assets: Assets) -> str:
-        parts = [self.piece(p, assets) for p in layer.pieces]
+    def layer(self, layer: Layer, assets: Assets, index: int = 0) -> str:
+        if index in self.take:  # a transition's layer whose frames a neighbouring body drew (Handoff)
+            parts = [self.handed_piece(self.take[index], layer.pieces[0].count)]
+        else:
+            edges = self.giving_edges(layer, assets) if self.give and index == 0 else {}
+            parts = [edges[k] if k in edges else self.piece(p, assets) for k, p in enumerate(layer.pieces)]
         if len(parts) == 1:
             current = parts[0]
         else:
@@ -276,6 +282,41 @@ class SegmentGraph:
         for text in layer.texts:
             current = self.text_overlay(current, assets.text(text), text, layer)
         return current
+
+    def giving_edges(self, layer: Layer, assets: Assets) -> dict[int, str]:
+        """Draw the layer's edge piece(s) longer by the frames the neighbouring transitions need, and hand
+        those over (raw frames, an extra output) while keeping this segment's own: piece index → label."""
+        parts: dict[int, str] = {}
+        last = len(layer.pieces) - 1
+        for k in sorted({0 if side == 1 else last for side in self.give}):
+            piece = layer.pieces[k]
+            head = self.give.get(1) if k == 0 else None
+            tail = self.give.get(0) if k == last else None
+            nh = head[0].piece.count if head else 0
+            nt = tail[0].piece.count if tail else 0
+            drawn = self.piece(Piece(piece.shot, piece.offset - nh, piece.count + nh + nt), assets)
+            keep = self.label("keep")
+            outs = [(keep, nh, nh + piece.count, None)]
+            for given, a, b in ((head, 0, nh), (tail, nh + piece.count, nh + piece.count + nt)):
+                if given:
+                    outs.append((self.label("give"), a, b, given[1]))
+            self.filters.append(f"[{drawn}]split={len(outs)}" + "".join(f"[{o[0]}]" for o in outs))
+            for label, a, b, path in outs:
+                cut = self.label("cut") if path is None else self.label("hand")
+                self.filters.append(f"[{label}]trim=start_frame={a}:end_frame={b},{self._restamp()}[{cut}]")
+                if path is None:
+                    parts[k] = cut
+                else:
+                    self.outputs_extra.append(["-map", f"[{cut}]", "-an", "-c:v", "rawvideo", "-f", "nut", str(path)])
+        return parts
+
+    def handed_piece(self, path: Path, count: int) -> str:
+        """`count` frames a neighbouring body drew and handed over (raw): as the piece would have drawn them."""
+        idx = self.input("-f", "nut", "-i", str(path))
+        out = self.label("p")
+        self.filters.append(f"[{idx}:v:0]trim=end_frame={count},setparams=colorspace=bt709:range=tv,"
+                            f"format=yuv420p,{self._restamp()}[{out}]")
+        return out
 
     def text_overlay(self, base: str, image: Overlay, item, layer: Layer) -> str:
         """Lay a text PNG over [base] for the item's frames inside this layer, faded (and slid) in and out."""
@@ -319,8 +360,13 @@ class SegmentGraph:
         self.filters.append(f"[{base}][{pic}]overlay=x={image.x}:y={image.y}:eof_action=repeat:format=yuv420{enable}[{out}]")
         return out
 
-    def build(self, segment: Segment, assets: Assets) -> list[str]:
-        layers = [self.layer(layer, assets) for layer in segment.layers]
+    def build(self, segment: Segment, assets: Assets, *, give: dict[int, tuple[Handoff, Path]] | None = None,
+              take: dict[int, Path] | None = None) -> list[str]:
+        """The segment's inputs and filters. `give`: side → (Handoff, file) this body also writes for a
+        neighbouring transition (0: frames after its last, 1: before its first); `take`: layer → the file
+        a transition reads that layer's frames from instead of its clip."""
+        self.give, self.take = give or {}, take or {}
+        layers = [self.layer(layer, assets, i) for i, layer in enumerate(segment.layers)]
         if segment.transition is not None and len(layers) == 2:
             current = self.transition(segment, layers[0], layers[1])
         else:

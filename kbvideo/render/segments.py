@@ -136,6 +136,40 @@ def plan_segments(timeline: Timeline, gop: int | None = None, *, fades: tuple[in
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """Frames a transition's layer needs that the body segment next to it reads anyway (the same clip
+    shot, continuing): that segment draws its edge piece `piece.count` frames longer and hands those
+    frames over, so the transition neither seeks in the clip nor decodes its preroll again."""
+
+    producer: str  # the body segment that draws them
+    consumer: str  # the transition segment
+    side: int  # 0: the outgoing scene's frames after the producer's last; 1: the incoming's before its first
+    piece: Piece  # the transition layer's piece they are
+
+
+def handoffs(segments: list[Segment], is_clip: Callable[[Shot], bool]) -> list[Handoff]:
+    """Where a transition's layer is a single clip piece continuing its neighbouring body's edge piece."""
+    out = []
+    for i, seg in enumerate(segments):
+        if seg.transition is None or len(seg.layers) != 2:
+            continue
+        for side, j in ((0, i - 1), (1, i + 1)):
+            if not 0 <= j < len(segments):
+                continue
+            body, layer = segments[j], seg.layers[side]
+            if body.transition is not None or len(body.layers) != 1 or len(layer.pieces) != 1:
+                continue
+            if (body.end, body.start)[side] != (seg.start, seg.end)[side]:
+                continue  # not adjacent (a part's segments may have gaps)
+            piece, edge = layer.pieces[0], body.layers[0].pieces[-1 if side == 0 else 0]
+            if piece.shot is None or edge.shot != piece.shot or not is_clip(piece.shot):
+                continue
+            if (edge.offset + edge.count == piece.offset) if side == 0 else (piece.offset + piece.count == edge.offset):
+                out.append(Handoff(body.name, seg.name, side, piece))
+    return out
+
+
 def _plain(obj: Any, origin: int) -> dict[str, Any]:
     out = {}
     for f in fields(obj):
