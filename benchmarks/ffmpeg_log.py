@@ -8,7 +8,7 @@
 The wrapper is bash (no extra process start besides itself: EPOCHREALTIME and `times` are builtins),
 so it adds a few milliseconds per ffmpeg. With KBV_NULLPASS=1 in the environment, each segment's
 argv is also run a second time right after the real one with the encoder replaced by `-f null`
-(decoding and filtering only): the difference is the cost of x264 + muxing. That doubles the
+(decoding and filtering only; its extra outputs, draft proxies and handed-over frames, go to `-f null` too): the difference is the cost of x264 + muxing. That doubles the
 decode/filter work, so never time a render that runs with it: it is for profiling runs only.
 """
 
@@ -33,10 +33,14 @@ rc=$?
 read -r wall user sys < "$TF"
 printf -v argv '%%q ' "$@"
 printf '%%s\t%%s\t%%s\t%%s %%s\tREAL\t%%s\n' "$t0" "$wall" "$rc" "$user" "$sys" "$argv" >> "$LOG"
-if [[ "$KBV_NULLPASS" == 1 && "${@: -1}" == */seg-*.mp4 ]]; then
-  args=(); n=""; prev=""; skip=""
+seg=""; for a in "$@"; do [[ "$a" == */seg-*.mp4 ]] && seg=1; done
+if [[ "$KBV_NULLPASS" == 1 && -n "$seg" ]]; then
+  args=(); n=""; prev=""; skip=""; extra=(); after=""
   for a in "$@"; do
     [[ "$prev" == "-frames:v" ]] && n="$a"
+    # outputs after the segment's own (draft proxies, handed-over frames): kept, written to nothing
+    [[ -n "$after" && "$prev" == "-map" ]] && extra+=(-map "$a" -f null -)
+    [[ "$a" == */seg-*.mp4 ]] && after=1
     prev="$a"
   done
   for a in "$@"; do
@@ -46,7 +50,7 @@ if [[ "$KBV_NULLPASS" == 1 && "${@: -1}" == */seg-*.mp4 ]]; then
     args+=("$a")
   done
   s0=$EPOCHREALTIME
-  { time "$REAL" "${args[@]}" -an -frames:v "$n" -f null - >/dev/null 2>&5 ; } 5>/dev/null 2>"$TF"
+  { time "$REAL" "${args[@]}" -an -frames:v "$n" -f null - "${extra[@]}" >/dev/null 2>&5 ; } 5>/dev/null 2>"$TF"
   rc2=$?
   read -r wall user sys < "$TF"
   printf '%%s\t%%s\t%%s\t%%s %%s\tNULL\t%%s\n' "$s0" "$wall" "$rc2" "$user" "$sys" "$argv" >> "$LOG"

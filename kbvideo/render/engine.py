@@ -288,8 +288,10 @@ class _Render(AssetCache, Encoding, Finishing):
         t = self.timeline
         per_frame = t.width * t.height * BITS_PER_PIXEL / 8
         wav = (t.duration_seconds * 48000 * 2 * 4 * 2) if audio_needed else 0  # float stereo mix + limited copy
+        # frames handed from bodies to transitions wait raw in the temp folder: a few transitions' worth at a time
+        handed = (self.jobs + 2) * 2 * max((x.duration for x in t.transitions), default=0) * t.width * t.height * 3 / 2
         needs = {self.cache_dir: per_frame * todo_frames + wav / 16,  # new segments, the AAC mix
-                 self.work_parent: per_frame * t.duration + wav + SPACE_MARGIN}  # joined video (renamed out), mix
+                 self.work_parent: per_frame * t.duration + wav + handed + SPACE_MARGIN}  # joined video (renamed out), mix
         by_device: dict[int, tuple[Path, float]] = {}
         for folder, amount in needs.items():
             probe_dir = next((p for p in (folder, *folder.parents) if p.exists()), folder)
