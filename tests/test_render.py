@@ -468,3 +468,20 @@ def test_missing_glyph_refused_before_rendering(media, tmp_path):
     assert (problem.path, problem.line, problem.col) == ("sb.yaml", 9, 7)
     assert "U+6F22" in problem.message
     assert not (tmp_path / "out.mp4").exists() and not (tmp_path / "cache").exists()
+
+
+def test_the_index_is_written_first_without_a_second_pass(media, tmp_path, monkeypatch):
+    """The joined file keeps room for its index at the start (-moov_size): moov before mdat in one pass; if
+    the room were too small, ffmpeg fails the write and the join runs again with +faststart."""
+    from kbvideo.render import finish
+
+    src = media.clip("red.mp4", color="red", seconds=1.2)
+    timeline = build([("a", [clip(src, 20)]), ("b", [clip(src, 20, source_in=5)])], transitions=[("crossfade", 4)])
+    for room, runs in ((finish.MOOV_ROOM, 1), ((0, 16), 2)):
+        monkeypatch.setattr(finish, "MOOV_ROOM", room)
+        result = render(timeline, tmp_path, name=f"joined-{runs}.mp4", cache_dir=tmp_path / "cache")
+        data = result.path.read_bytes()
+        assert 0 < data.find(b"moov") < data.find(b"mdat"), room
+        assert result.stages["join"]["count"] == runs and result.frames == 36
+        info = streams(result.path)
+        assert abs(info["vdur"] - 36 / 30) < 1e-3

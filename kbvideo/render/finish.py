@@ -27,6 +27,9 @@ from kbvideo.rules.findings import Finding
 from kbvideo.rules.narration import scratch_findings, scratch_items
 from kbvideo.timeline.io import to_dict
 
+# Room kept for the index at the start of a joined file: bytes per packet (video frame or AAC frame) and a base
+MOOV_ROOM = (64, 131072)
+
 
 def _safe_list_line(path: Path) -> str:
     return "file '" + str(path).replace("'", "'\\''") + "'\n"
@@ -70,10 +73,21 @@ class Finishing:
                      "-c:a", "aac", "-aac_coder", self.encoder.aac_coder, "-b:a", self.encoder.audio_bitrate,
                      "-timecode", partial.smpte_timecode(self.part.pieces[0].start, t.fps)]
             planned = self.part.frames
-        ffmpeg.run(["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio_target),
-                    "-map", "0:v:0", *sound, *meta, "-movflags", "+faststart",
-                    "-f", "mp4", str(joined)], what=_("joining the segments"), cancel=self.cancel, children=self.children,
-                   cache_dir=str(self.cache_dir), stats=self.stages.child("join"))
+        # The index (moov) goes before the media so players and YouTube start at once. Room for it is kept at
+        # the start as the file is written (no second pass over the whole master, as +faststart makes): the
+        # 3-minute master's index is ~190 KB, ~14 bytes a packet; 64 a packet is kept, the rest is padding.
+        packets = planned + int(planned / t.fps * 48000 / 1024) + 2
+        per_packet, base = MOOV_ROOM
+        for place in (["-moov_size", str(per_packet * packets + base)], ["-movflags", "+faststart"]):
+            try:
+                ffmpeg.run(["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio_target),
+                            "-map", "0:v:0", *sound, *meta, *place, "-f", "mp4", str(joined)], what=_("joining the segments"),
+                           cancel=self.cancel, children=self.children, cache_dir=str(self.cache_dir),
+                           stats=self.stages.child("join"))
+                break
+            except RenderError:  # with -moov_size: the room was too small (never seen); then a second pass
+                if place[0] != "-moov_size" or self.cancel.is_set():
+                    raise
         with self.stages.timed("frame_count"):
             frames, vsec, asec = count_frames(joined)
         if frames != planned:
