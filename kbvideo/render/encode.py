@@ -11,7 +11,7 @@ import hashlib
 import json
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
 from kbvideo.errors import RenderError
@@ -58,9 +58,7 @@ class Encoding:
         next to a transition that is also to do draws the frames the transition needs from the same clip
         on the way (kbvideo.render.segments.Handoff); the transition runs once its bodies are done, ahead
         of the bodies still waiting, so few handed-over frames sit in the temp folder at a time."""
-        names = {s.name for s, _target in todo}
-        offers = [h for h in handoffs([s for s, _target in todo], lambda shot: SHOT_KIND[shot.kind].source == "video")
-                  if h.producer in names and h.consumer in names]
+        offers = handoffs([s for s, _target in todo], lambda shot: SHOT_KIND[shot.kind].source == "video")
         path = lambda h: self.temp / f"handoff-{h.consumer}-{h.side}.nut"  # noqa: E731
         give: dict[str, dict] = {}
         take: dict[str, dict] = {}
@@ -170,21 +168,3 @@ class Encoding:
         self._store(info_tmp, target.with_suffix(".json"))
         self._store(tmp, target)
         return info
-
-    def _wait(self, pool, futures) -> None:
-        try:
-            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        except BaseException:  # Ctrl-C / SIGTERM while waiting: stop the workers before the pool joins them
-            self.cancel.set()
-            for future in futures:
-                future.cancel()
-            self.children.kill()
-            raise
-        for future in done:
-            exc = future.exception()
-            if exc is not None:
-                self.cancel.set()
-                for p in pending:
-                    p.cancel()
-                self.children.kill()
-                raise exc

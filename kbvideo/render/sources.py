@@ -26,7 +26,6 @@ class SourceFacts:
     sar: Fraction | None = None  # pixel aspect when not square; `display` already has it applied
     # setparams for what the file does not say of its colours ("colorspace=bt709:range=tv"), "" when tagged
     assume_colors: str = ""
-    duration: float | None = None  # seconds (the container's), None when unknown
 
     @property
     def identity(self) -> tuple[int, int]:
@@ -57,8 +56,7 @@ def from_media_info(info) -> SourceFacts:
         display = (w, round(h * sar)) if video.rotation in (90, 270) else (round(w * sar), h)
     return SourceFacts(info.path, info.kind, display, bool(info.audio),
                        info.audio[0].channels if info.audio else None, bool(video and video.hdr),
-                       st.st_size, st.st_mtime_ns, sar, assumed_colors(video) if info.kind == "video" else "",
-                       info.duration)
+                       st.st_size, st.st_mtime_ns, sar, assumed_colors(video) if info.kind == "video" else "")
 
 
 def source_facts(paths, media: dict | None = None) -> dict[str, SourceFacts]:
