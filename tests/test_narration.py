@@ -217,7 +217,19 @@ def test_scratch_voice_is_heard_at_its_planned_place_in_the_render(scratch_proje
     assert (db[loud[0]:loud[-1]] > db.max() - 30).mean() > 0.6  # speech throughout, not a blip
     # a final render still spoken by the scratch voice is a finding at the profile's severity (error here)
     found = [f for f in result.findings if f.rule == "narration.scratch"]
-    assert [f.severity for f in found] == ["error"]
+    assert [f.severity for f in found] == ["error"]  # once: from the timeline, not again from the file's tag
+    # the file itself says so: `kbvideo check` on it (or on any copy) finds the scratch narration
+    checked = CliRunner().invoke(main, ["check", str(out), "--quick", "--json",
+                                        "--rules", str(scratch_project / "rules.yaml")])
+    rules = [(f["rule"], f["severity"]) for f in json.loads(checked.stdout)["files"][0]["findings"]]
+    assert ("narration.scratch", "error") in rules
+    assert "dapur" in next(f["message"] for f in json.loads(checked.stdout)["files"][0]["findings"]
+                           if f["rule"] == "narration.scratch")
+    stripped = tmp_path / "stripped.mp4"  # the same pictures and sound without kbvideo's tag: nothing to find
+    run_ffmpeg("-i", str(out), "-map", "0", "-c", "copy", "-map_metadata", "-1", str(stripped))
+    checked = CliRunner().invoke(main, ["check", str(stripped), "--quick", "--json",
+                                        "--rules", str(scratch_project / "rules.yaml")])
+    assert "narration.scratch" not in [f["rule"] for f in json.loads(checked.stdout)["files"][0]["findings"]]
     report = json.loads(result.report_path.read_text())
     assert report["scratch_narration"] == [{"scene": "dapur", "voice": "espeak-ng id, 150 wpm",
                                             "start": item.start, "frames": item.duration}]

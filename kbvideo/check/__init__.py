@@ -14,6 +14,7 @@ Stages: probe (header) -> analyze (one ffmpeg decoding pass; audio only with qui
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,10 +67,15 @@ def check_output(path: str | Path, profile: RulesProfile, *, timeline=None, draf
                  quick: bool | None = None, progress: Progress | None = None,
                  settings: AnalysisSettings | None = None) -> FileReport:
     """Judge a finished file by `profile`. For a render of `timeline`, a draft is judged at its own
-    (small) frame size and, unless `quick` says otherwise, decoded audio only."""
-    if timeline is not None:
-        profile = profile_for_output(profile, timeline, draft)
-    return check_file(path, profile, quick=draft if quick is None else quick, progress=progress, settings=settings)
+    (small) frame size and, unless `quick` says otherwise, decoded audio only; the scratch narration
+    its file is marked with is left to the render, which reports it from the timeline."""
+    if timeline is None:
+        return check_file(path, profile, quick=quick or False, progress=progress, settings=settings)
+    profile = profile_for_output(profile, timeline, draft)
+    report = check_file(path, profile, quick=draft if quick is None else quick, progress=progress, settings=settings)
+    # the render reports scratch narration from its timeline, with the storyboard's places: not twice
+    findings = tuple(f for f in report.findings if f.rule != "narration.scratch")
+    return dataclasses.replace(report, findings=findings, verdict=verdict(findings))
 
 
 def check_file(path: str | Path, profile: RulesProfile, *, quick: bool = False,

@@ -29,6 +29,7 @@ RULE_IDS = (
     "audio.loudness", "audio.true_peak", "audio.loudness_range",
     "content.black_start", "content.black_end", "content.silence_start", "content.silence_end", "content.freeze",
     "delivery.container", "delivery.faststart", "delivery.file_size",
+    "narration.scratch",
 )
 
 EPSILON = 1e-6
@@ -92,6 +93,7 @@ def check_media(info: MediaInfo, analysis: Analysis | None, profile: RulesProfil
     if analysis is not None:
         findings += _content_findings(info, analysis, profile)
     findings += _delivery_findings(info, profile)
+    findings += _narration_findings(info, profile)
     if any(f.rule == "file.truncated" for f in findings):  # unequal streams are then a symptom, not news
         findings = [f for f in findings if f.rule != "duration.streams"]
     return findings
@@ -422,3 +424,22 @@ def _delivery_findings(info: MediaInfo, profile: RulesProfile) -> list[Finding]:
                            {"measured": round(size_mb, 3), "limit": profile.max_file_size_mb,
                             "bytes": info.size_bytes}))
     return out
+
+
+# ---------------------------------------------------------------------------------------------- narration
+
+
+def _narration_findings(info: MediaInfo, profile: RulesProfile) -> list[Finding]:
+    """A kbvideo render still narrated by the scratch voice says so in its comment tag (the render
+    writes it; kbvideo.media.probe reads it): such a file is not ready to deliver."""
+    scenes = info.extra.get("scratch_narration") or []
+    severity = profile.narration_scratch_final
+    if not scenes or severity is None:
+        return []
+    return [Finding("narration.scratch", severity,
+                    ngettext("the narration of scene {scenes} is still kbvideo's scratch voice; record it, give "
+                             "narration.file in the storyboard and render again",
+                             "the narration of scenes {scenes} is still kbvideo's scratch voice; record them, give "
+                             "narration.file in the storyboard and render again", len(scenes)).format(
+                                 scenes=", ".join(scenes)),
+                    {"measured": scenes, "limit": "recorded narration"})]

@@ -10,6 +10,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+# kbvideo marks a render whose narration is still the scratch voice in the file's comment tag:
+# "kbvideo:scratch-narration=s01,s03" (the scenes). The probe reads it into extra["scratch_narration"].
+SCRATCH_TAG = "kbvideo:scratch-narration="
+
 
 @dataclass(frozen=True, slots=True)
 class VideoStream:

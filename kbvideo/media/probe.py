@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from kbvideo.errors import MediaError
 from kbvideo.i18n import _
-from kbvideo.media.info import AudioStream, MediaInfo, VideoStream
+from kbvideo.media.info import SCRATCH_TAG, AudioStream, MediaInfo, VideoStream
 from kbvideo.media.mp4 import HINT_COPY_AGAIN, MOV_TOP_LEVEL, check_mov_boxes, mov_boxes, mov_rotations, open_readable
 from kbvideo.media.streams import (
     ATTACHED_PIC,
@@ -188,6 +188,9 @@ def _describe(name, absolute, st, container, faststart, rotations: dict[int, flo
     audio = tuple(audio_stream(s, scans[s.index]) for s in audio_streams)
     check_complete(name, duration, video, audio, scans)
     extra = {}
+    comment = str(container.metadata.get("comment") or "")
+    if comment.startswith(SCRATCH_TAG):  # a kbvideo render still narrated by the scratch voice
+        extra["scratch_narration"] = [s for s in comment[len(SCRATCH_TAG):].split(",") if s]
     if main is not None and rotation is None:
         extra["decode_error"] = "no video frame could be decoded; rotation assumed 0"
     return MediaInfo(absolute, "video" if main is not None else "audio", container.format.name, duration,

@@ -17,6 +17,7 @@ from kbvideo.check import check_output
 from kbvideo.errors import RenderError
 from kbvideo.fsutil import replace_into
 from kbvideo.i18n import _
+from kbvideo.media.info import SCRATCH_TAG
 from kbvideo.media.probe import probe
 from kbvideo.render import ffmpeg, partial
 from kbvideo.render.encode import count_frames
@@ -66,6 +67,9 @@ class Finishing:
         listing.write_text("".join(_safe_list_line(target) for _s, _k, target, _c in plan))
         joined = self.temp / self.out_path.name
         meta = ["-metadata", f"title={t.title}"] if t.title else []
+        scratch = sorted({a.scene for a in scratch_items(t) if a.scene})
+        if scratch:  # written into the file, so `kbvideo check` knows it on any copy (kbvideo.media.probe reads it)
+            meta += ["-metadata", f"comment={SCRATCH_TAG}{','.join(scratch)}"]
         sound = ["-map", "1:a:0", "-c", "copy"]
         planned = t.duration
         if self.part is not None:  # the part's stretch of the programme's sound; its programme timecode
