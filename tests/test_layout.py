@@ -20,7 +20,9 @@ from kbvideo.layout.screen import (
 from kbvideo.layout.text import CaptionLinesError, caption_lines, load_font, text_width, title_lines
 from kbvideo.pipeline import plan_storyboard
 from kbvideo.render.engine import layout_elements
-from kbvideo.render.painters import CountdownPainter, _background, make_painter
+from kbvideo.render.charts import CountdownPainter
+from kbvideo.render.paint import _background
+from kbvideo.render.painters import make_painter
 from kbvideo.render.sidecars import srt_text, vtt_text
 from kbvideo.rules.contest import check_timeline
 from kbvideo.rules.profile import load_profile

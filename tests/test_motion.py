@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kbvideo.render.graphics import TextFitError
-from kbvideo.render import painters
+from kbvideo.render import paint, painters
 from kbvideo.render.motion import render_motion_shot
-from kbvideo.render.painters import format_number, make_painter
+from kbvideo.render.paint import format_number
+from kbvideo.render.painters import make_painter
 from kbvideo.timeline.model import Shot
 from kbvideo.vocab import Chart
 
@@ -109,9 +110,9 @@ def test_indonesian_number_format():
     assert format_number(1234567.891, 2) == "1.234.567,89"
     assert format_number(12.5, 1) == "12,5"
     assert format_number(-0.0001, 1) == "0,0"
-    assert painters.decimals_of((41, 27.5, 3.25)) == 2
-    assert painters.decimals_of((41.0, 9)) == 0
-    assert painters.with_unit("78", "%") == "78%" and painters.with_unit("9", "anak") == "9 anak"
+    assert paint.decimals_of((41, 27.5, 3.25)) == 2
+    assert paint.decimals_of((41.0, 9)) == 0
+    assert paint.with_unit("78", "%") == "78%" and paint.with_unit("9", "anak") == "9 anak"
 
 
 def test_text_problems_are_found_without_rendering():
