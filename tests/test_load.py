@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kbvideo.errors import SpecError
-from kbvideo.storyboard.load import MAX_NODES, load_yaml, load_yaml_text, to_python
+from kbvideo.storyboard.load import MAX_NODES, load_yaml, load_yaml_text
+from kbvideo.storyboard.nodes import to_python
 
 
 def problems_of(text: str, label: str = "sb.yaml"):

@@ -12,7 +12,7 @@ import pytest
 from conftest import write_dedented as write
 from kbvideo.errors import SpecError
 from kbvideo.pipeline import plan_storyboard
-from kbvideo.storyboard.load import to_python
+from kbvideo.storyboard.nodes import to_python
 from kbvideo.storyboard.template import load_storyboard_node
 
 BASE = """\

@@ -11,7 +11,7 @@ from kbvideo.batch.roster import TemplateCache, load_roster, parse_row, slugify
 from kbvideo.storyboard.template import load_storyboard_node, template_chain
 from kbvideo.errors import SpecError
 from kbvideo.pipeline import plan_storyboard
-from kbvideo.storyboard.load import to_python
+from kbvideo.storyboard.nodes import to_python
 
 BASE = """\
 schema_version: 1

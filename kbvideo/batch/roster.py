@@ -23,7 +23,9 @@ from pathlib import Path
 
 from kbvideo.storyboard.template import load_storyboard_node, merge_nodes, placeholders_in
 from kbvideo.errors import Problem, SpecError
-from kbvideo.storyboard.load import Source, YNode, load_yaml_text, read_text
+from kbvideo.storyboard.load import load_yaml_text
+from kbvideo.storyboard.nodes import Source, YNode
+from kbvideo.storyboard.read import read_text
 from kbvideo.storyboard.fields import did_you_mean
 from kbvideo.storyboard.validate import KAMPUNG_KEYS, parse_storyboard
 from kbvideo.i18n import _

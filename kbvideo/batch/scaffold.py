@@ -26,7 +26,7 @@ from kbvideo.errors import UsageError
 from kbvideo.fsutil import atomic_path, write_atomic
 from kbvideo.i18n import _
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
-from kbvideo.storyboard.load import YNode
+from kbvideo.storyboard.nodes import YNode
 from kbvideo.timecode import parse_time
 
 DEFAULT_TEMPLATE = "standar.yaml"

@@ -16,7 +16,9 @@ from typing import Any
 
 from kbvideo.errors import Problem, SpecError, UsageError, excerpt
 from kbvideo.i18n import _
-from kbvideo.storyboard.load import load_yaml_text, read_text, to_python
+from kbvideo.storyboard.load import load_yaml_text
+from kbvideo.storyboard.nodes import to_python
+from kbvideo.storyboard.read import read_text
 
 DEFAULT_PROFILE = "lomba-kampung-kb-2025"
 

@@ -21,7 +21,8 @@ from typing import Any, Callable
 
 from kbvideo.errors import Loc, Problem, excerpt
 from kbvideo.i18n import N_, _, ngettext
-from kbvideo.storyboard.load import YNode, normalised_path, os_reason
+from kbvideo.storyboard.nodes import YNode
+from kbvideo.storyboard.read import normalised_path, os_reason
 from kbvideo.timecode import Time, parse_time
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")  # {{ and }} are literal braces, {name} a placeholder

@@ -10,7 +10,7 @@ from typing import Any
 from kbvideo.errors import excerpt
 from kbvideo.i18n import _
 from kbvideo.storyboard.fields import FieldReader, Skip, did_you_mean
-from kbvideo.storyboard.load import YNode
+from kbvideo.storyboard.nodes import YNode
 from kbvideo.storyboard.model import ShotSpec
 from kbvideo.vocab import FITS, MOTIONS, SHOT_KINDS, Chart
 from kbvideo.vocab.effects import SHOT_KIND, Value

@@ -33,7 +33,9 @@ from pathlib import Path
 
 from kbvideo.errors import Problem, SpecError, excerpt
 from kbvideo.i18n import _
-from kbvideo.storyboard.load import YNode, load_yaml, normalised_path, os_reason
+from kbvideo.storyboard.load import load_yaml
+from kbvideo.storyboard.nodes import YNode
+from kbvideo.storyboard.read import normalised_path, os_reason
 
 MAX_DEPTH = 8
 EXTENDS = "extends"

@@ -12,7 +12,7 @@ from typing import Any
 from kbvideo.errors import Loc
 from kbvideo.i18n import _
 from kbvideo.storyboard.fields import FieldReader, Skip
-from kbvideo.storyboard.load import YNode
+from kbvideo.storyboard.nodes import YNode
 from kbvideo.storyboard.model import NarrationSpec, TimedText
 from kbvideo.storyboard.subtitles import read_cues
 from kbvideo.vocab.effects import TEXT_MOTION_FRAMES, TEXT_MOTIONS

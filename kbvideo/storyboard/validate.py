@@ -18,7 +18,7 @@ from typing import Any
 from kbvideo.errors import SpecError, excerpt
 from kbvideo.i18n import _
 from kbvideo.storyboard.fields import ID_PATTERN, Skip
-from kbvideo.storyboard.load import YNode
+from kbvideo.storyboard.nodes import YNode
 from kbvideo.storyboard.model import Kampung, Music, Output, Scene, Storyboard, TransitionSpec
 from kbvideo.storyboard.shots import CARD_KEYS, CHART_KEYS, CHART_STYLES, SHOT_KEYS, ShotReader  # noqa: F401
 from kbvideo.storyboard.texts import (  # noqa: F401  (key tables: the JSON Schema reads them all here)
