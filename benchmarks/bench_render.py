@@ -23,6 +23,9 @@ Everything is timed in the same run, and reported as ratios:
   scene        `render --draft --scene` of scenes s02+s03+s04 (41 s, the reference job has no single
                40-s scene) and of s03 alone (14.5 s), proxies made, segments not cached; once with
                the sound mix cached (a picture edit) and once without           target ≤ 3 s
+  graph        the same job as ONE hand-written ffmpeg command (one_graph.py: trims, fits, captions,
+               xfades and the music mix in one filter graph) with the master's argv, each round beside
+               floor_master and the final: what the job's own work costs done the cheapest way
   edit         re-render after one caption edit / cold final render                 target ≤ 0.05
                and its floor: the CPU the final spent on the segments the edit re-encodes (every
                frame the caption is on), as a share of the final's CPU
@@ -68,6 +71,7 @@ from kbvideo.rules.profile import load_profile  # noqa: E402
 from kbvideo.timeline.model import AudioItem, SceneSpan, Shot, TextItem, Timeline, Transition  # noqa: E402
 
 import ffmpeg_log  # noqa: E402  (benchmarks/, beside this script)
+from one_graph import one_graph_command  # noqa: E402
 import psutil  # noqa: E402
 
 from kbvideo.render import ffmpeg as render_ffmpeg  # noqa: E402
@@ -75,7 +79,7 @@ from kbvideo.render import partial  # noqa: E402
 from kbvideo.render.segments import plan_segments  # noqa: E402
 from kbvideo.rules.drafts import draft_size  # noqa: E402
 
-PARTS = ("floor", "final", "draft", "scene", "edit", "moviepy", "profile")
+PARTS = ("floor", "final", "graph", "draft", "scene", "edit", "moviepy", "profile")
 SCENE_IDS = (["s02", "s03", "s04"], ["s03"])  # 41 s (three clip scenes, the job has no 40-s scene), 14.5 s
 
 
@@ -213,6 +217,7 @@ def floor_command(ff: str, seconds: float, out: Path, encoder=None, fps: int = 3
 
 def load_plan(anchor: Path, work: Path):
     os.environ["BENCH_DIR"] = str(work)
+    os.environ.setdefault("BENCH_FONT", str(REPO / "kbvideo/fonts/DejaVuSans-Bold.ttf"))  # plan.py's captions
     sys.path.insert(0, str(anchor))
     import plan  # the anchor's table of the job
 
@@ -374,7 +379,7 @@ def main() -> None:
         return spent, result
 
     per_round: list[dict[str, float]] = []
-    round_keys = ("floor_master", "final", "decode_final", "floor_content")  # run every round, reported as medians
+    round_keys = ("floor_master", "final", "decode_final", "floor_content", "one_graph")  # every round; medians
     for round_no in range(args.rounds):  # floor_master, final and the content floor, side by side each round
         if "floor" in parts:
             load["floor"] = load_average()
@@ -425,11 +430,23 @@ def main() -> None:
                 if cpu.get("final.mp4"):
                     extra["edit_redone"]["share_of_final_cpu"] = round(redone_cpu / cpu["final.mp4"], 4)
                 extra["edit_redone"]["share_of_frames"] = round(redone_frames / max(1, job.duration), 4)
+        if "graph" in parts:  # the same job as one hand-written ffmpeg command, the master's argv (one_graph.py)
+            load["graph"] = load_average()
+            cmd = one_graph_command(plan, ff, src, out / "one-graph.mp4", master.video_args(job.fps, job.duration),
+                                    ["-c:a", "aac", "-aac_coder", master.aac_coder, "-b:a", master.audio_bitrate,
+                                     "-ar", "48000"], seconds)
+            with PeakMemory() as peak:
+                times["one_graph"], _ = timed(lambda: subprocess.run(cmd, check=True), cpu, "one_graph")
+            memory["one_graph"] = {"peak_rss_mb": round(peak.peak / 2**20, 1), "processes_at_peak": peak.peak_processes}
         row = {k: round(times[k], 2) for k in round_keys if k in times}
         if "final" in row and "floor_master" in row:
             row["final / floor_master"] = round(row["final"] / row["floor_master"], 3)
         if "final" in row and "floor_content" in row:
             row["final / floor_content"] = round(row["final"] / row["floor_content"], 3)
+        if "one_graph" in row and "floor_master" in row:
+            row["one_graph / floor_master"] = round(row["one_graph"] / row["floor_master"], 3)
+        if "final" in row and "one_graph" in row:
+            row["final / one_graph"] = round(row["final"] / row["one_graph"], 3)
         per_round.append(row | {"load": load_average()})
         print(f"round {round_no + 1}: {per_round[-1]}", flush=True)
     if args.rounds > 1:  # the median of each figure over the rounds (each round's own ratios are kept too)
@@ -537,6 +554,11 @@ def main() -> None:
         ratios["floor_content / floor_master (content: job pictures vs testsrc2)"] = times["floor_content"] / times["floor_master"] if "floor_master" in times else float("nan")
         net = times["floor_content"] - times["decode_final"]
         ratios["final / (floor_content - decode_final)"] = times["final"] / net
+    if "one_graph" in times:  # the job as one hand-written ffmpeg command (one_graph.py)
+        if "floor_master" in times:
+            ratios["one_graph / floor_master"] = times["one_graph"] / times["floor_master"]
+        if "final" in times:
+            ratios["final / one_graph"] = times["final"] / times["one_graph"]
     for key in [k for k in times if k.startswith("scene_") and not k.endswith("_with_sound_mix")]:
         if "draft_with_proxies" in times:
             ratios[f"{key} / draft_with_proxies"] = times[key] / times["draft_with_proxies"]
