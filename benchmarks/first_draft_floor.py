@@ -10,7 +10,8 @@ the proxy with kbvideo's proxy argv, and the draft picture with the draft's exac
 Stretches run two at a time, as the render's segments do. Left out, all in the floor's favour: the
 stills and the title card, captions, crossfades, the sound mix and the join. `floor_draft`
 (testsrc2 through the draft's argv) and `decode_used` (the same stretches decoded alone) are run in
-the same go, so the parts can be compared.
+the same go, so the parts can be compared, and `floor_draft_no_proxies`: the same stretches
+decoded and encoded as the draft picture only (the floor of a first draft that makes no proxies).
 
 Prints the floor as a share of the job's running time (the `draft_making_proxies` target is 0.2)
 and writes it to --work/first-draft-floor.json.
@@ -64,7 +65,7 @@ def main() -> None:
     draft = render_ffmpeg.draft_encoder(fps)
     null = Path("/dev/null")
 
-    def one(source_stretch, encode: bool) -> None:
+    def one(source_stretch, encode: bool, make_proxy: bool = True) -> None:
         source, (a, b) = source_stretch
         info = probe(source)
         video = info.main_video
@@ -82,27 +83,32 @@ def main() -> None:
         proxy = ["-map", "[p]", "-an", "-c:v", "libx264", "-preset", "ultrafast", "-crf", str(PROXY_CRF), "-g", "10",
                  "-bf", "0", "-f", "mp4", str(null)]
         picture = ["-map", "[dd]", "-an", *draft.video_args(fps, frames), "-f", "mp4", str(null)]
+        if not make_proxy:  # the draft picture alone (a first draft that makes no proxies)
+            graph, proxy = graph.replace("split=2[p][d]", "null[d]"), []
         subprocess.run(head + ["-filter_complex", graph, *proxy, *picture], check=True)
 
-    def all_of(encode: bool):
+    def all_of(encode: bool, make_proxy: bool = True):
         with ThreadPoolExecutor(args.jobs) as pool:
-            list(pool.map(lambda s: one(s, encode), stretches))
+            list(pool.map(lambda s: one(s, encode, make_proxy), stretches))
 
     cpu: dict[str, float] = {}
     rows = []
     for _round in range(args.rounds):
         row = {}
         row["floor_first_draft"], _ = timed(lambda: all_of(True), cpu, "floor_first_draft")
+        row["floor_draft_no_proxies"], _ = timed(lambda: all_of(True, False), cpu, "floor_draft_no_proxies")
         row["decode_used"], _ = timed(lambda: all_of(False), cpu, "decode_used")
         cmd = floor_command(ff, seconds, work / "out" / "floor-draft-again.mp4", draft, int(fps), f"{dw}x{dh}")
         row["floor_draft"], _ = timed(lambda: subprocess.run(cmd, check=True), cpu, "floor_draft")
         row["cpu"] = dict(cpu)
         rows.append(row)
         print(row, flush=True)
-    med = {k: statistics.median(r[k] for r in rows) for k in ("floor_first_draft", "decode_used", "floor_draft")}
+    med = {k: statistics.median(r[k] for r in rows)
+           for k in ("floor_first_draft", "floor_draft_no_proxies", "decode_used", "floor_draft")}
     used = sum(b - a for _s, (a, b) in stretches)
     result = {"stretches": len(stretches), "seconds_read": round(used, 2), "running_time": seconds, "rounds": rows,
               "median": med, "floor_first_draft / running time": med["floor_first_draft"] / seconds,
+              "floor_draft_no_proxies / running time": med["floor_draft_no_proxies"] / seconds,
               "decode_used / running time": med["decode_used"] / seconds,
               "floor_draft / running time": med["floor_draft"] / seconds, "cpu_seconds_total": round(cpu_seconds(), 1)}
     (work / "first-draft-floor.json").write_text(json.dumps(result, indent=2))
