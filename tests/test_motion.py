@@ -84,6 +84,30 @@ def test_card_background_colour_is_kept(tmp_path):
     assert np.abs(frames[-1][90, 10].astype(int) - expected).max() <= 5
 
 
+@pytest.mark.media
+@pytest.mark.parametrize("shot", [CARD, COUNTDOWN, BARS], ids=["card", "countdown", "bars"])
+def test_every_frame_of_the_file_is_the_painters_frame(tmp_path, shot, monkeypatch):
+    """Only the frames that differ are drawn and piped; ffmpeg repeats the settled one (after the
+    colour conversion). Each frame of the file must still be the painter's frame of that index."""
+    from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
+
+    painter = make_painter(shot, 320, 180, Fraction(30))
+    assert 0 < painter.hold_from < shot.duration - 1  # some frames are held: the repeat is exercised
+    piped = []
+    write = FFMPEG_VideoWriter.write_frame
+    monkeypatch.setattr(FFMPEG_VideoWriter, "write_frame", lambda self, frame: (piped.append(1), write(self, frame)))
+    _header, frames, _facts = decoded(render_motion_shot(shot, 320, 180, Fraction(30), tmp_path / "m.mp4"))
+    assert len(piped) == painter.hold_from + 1  # the held frame once
+    assert len(frames) == shot.duration
+    for index, got in enumerate(frames):
+        want = painter.frame(index).astype(int)
+        error = np.abs(got.astype(int) - want).mean()
+        assert error < 3, (index, error)
+        if index + 1 < shot.duration and not np.array_equal(want, painter.frame(index + 1)):
+            # a moving frame: closer to its own index than to the next one (no frame shifted or repeated early)
+            assert error < np.abs(got.astype(int) - painter.frame(index + 1).astype(int)).mean(), index
+
+
 def test_painter_frames_animate_then_hold():
     painter = make_painter(CARD, 320, 180, Fraction(30))
     first, settled = painter.frame(0), painter.frame(CARD.duration - 1)

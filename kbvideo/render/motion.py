@@ -34,11 +34,15 @@ from kbvideo.i18n import _
 # ------------------------------------------------------------------------------------ encoding
 
 
-def encoder_settings(fps: Fraction, frames: int, draft: bool) -> tuple[str, list[str]]:
-    """(x264 preset, extra ffmpeg output arguments) for a motion shot."""
+def encoder_settings(fps: Fraction, frames: int, draft: bool, held: int = 0) -> tuple[str, list[str]]:
+    """(x264 preset, extra ffmpeg output arguments) for a motion shot of `frames` frames whose last
+    `held` are copies of the one before them: ffmpeg clones it after the RGB → BT.709 conversion,
+    so a settled card is drawn, piped and converted once, not once a frame."""
     fps = Fraction(fps)
     chain = (f"settb={fps.denominator}/{fps.numerator},setpts=N,"
              f"scale={TO_709},format=yuv420p,{TAG_709}")
+    if held > 0:
+        chain += f",tpad=stop_mode=clone:stop={held}"
     params = ["-vf", chain, "-r", f"{fps.numerator}/{fps.denominator}", "-frames:v", str(frames),
               "-crf", "23" if draft else "16", "-pix_fmt", "yuv420p", *STREAM_709]
     if not draft:
@@ -69,16 +73,17 @@ def render_motion_shot(shot: Shot, width: int, height: int, fps: Fraction, out_p
     fps = Fraction(fps)
     painter = make_painter(shot, width, height, fps)
     rate = float(fps)
+    drawn = max(1, min(frames, painter.hold_from + 1))  # the frames that differ; ffmpeg repeats the last
 
     def frame_function(t: float) -> np.ndarray:
         if cancel is not None and cancel.is_set():
             raise RenderError(_("drawing the {kind} shot of scene '{scene}': cancelled").format(kind=shot.kind, scene=shot.scene))
-        return painter.frame(min(frames - 1, int(round(t * rate))))
+        return painter.frame(min(drawn - 1, int(round(t * rate))))
 
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    clip = VideoClip(frame_function, duration=(frames + 0.5) / rate)
-    preset, params = encoder_settings(fps, frames, draft)
+    clip = VideoClip(frame_function, duration=(drawn + 0.5) / rate)
+    preset, params = encoder_settings(fps, frames, draft, held=frames - drawn)
     with atomic_path(out_path, suffix=out_path.suffix or ".mp4") as tmp:  # ffmpeg picks the format by the name
         try:
             usage = _write(clip, str(tmp), rate, preset, params)
