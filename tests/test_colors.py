@@ -71,3 +71,34 @@ def test_untagged_sd_clip_is_read_as_bt601_and_converted_to_bt709(media, tmp_pat
     expected = (16 + 219 * y709, 128 + 224 * (b - y709) / 1.8556, 128 + 224 * (r - y709) / 1.5748)
     got = yuv_centre(result.path, 0.3)
     assert all(abs(a - e) <= 3 for a, e in zip(got, expected)), (got, expected)
+
+
+def rgb_of(yuv, matrix: str) -> np.ndarray:
+    """RGB (0-255) of limited-range Y'CbCr values read with `matrix` ("709" or "601")."""
+    y, u, v = (yuv[0] - 16) * 255 / 219, (yuv[1] - 128) * 255 / 224, (yuv[2] - 128) * 255 / 224
+    kr, kb = (0.2126, 0.0722) if matrix == "709" else (0.299, 0.114)
+    kg = 1 - kr - kb
+    r = y + 2 * (1 - kr) * v
+    b = y + 2 * (1 - kb) * u
+    g = (y - kr * r - kb * b) / kg
+    return np.array([r, g, b])
+
+
+def test_review_pictures_of_untagged_hd_read_it_as_the_render_does(media, tmp_path):
+    """The review page's thumbnails and `sources` contact sheets show an untagged HD clip with the
+    colours the render gives it (BT.709), not swscale's default BT.601 reading."""
+    from kbvideo.media.probe import probe as probe_file
+    from kbvideo.review.sources import sample_frames
+    from kbvideo.review.thumbs import clip_frame
+
+    source = media.clip("orange-hd.mp4", color=ORANGE, size="1280x720", seconds=1.0, audio=False)
+    info = probe_file(str(source))
+    yuv = yuv_centre(source, 0.3)
+    want, wrong = rgb_of(yuv, "709"), rgb_of(yuv, "601")
+    assert np.abs(want - wrong).max() > 12  # the two readings differ enough to tell apart
+    thumb = np.asarray(clip_frame(str(source), 0.5, (320, 180), assume=assumed_colors(info.main_video)), float)
+    _times, tiles = sample_frames(info, 1.0)
+    for picture in (thumb, np.asarray(tiles[0], float)):
+        h, w = picture.shape[:2]
+        got = picture[h // 3, w // 4]
+        assert np.abs(got - want).max() <= 4, (got, want, wrong)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kbvideo.fsutil import write_atomic
 from kbvideo.i18n import _
+from kbvideo.render.sources import assumed_colors
 from kbvideo.review.model import Review, build_review
 from kbvideo.review.page import TOPIC_COLOURS, data_uri, render_page, shot_label
 from kbvideo.review.sheet import SceneBand, Tile, programme_sheet, save_small_jpeg
@@ -43,8 +44,10 @@ def write_review(plan, out_dir: Path, *, draft: Path | None = None, sheet: bool 
     timeline = review.timeline
     shots = [shot for scene in review.scenes for shot in scene.shots]
     hdr = {path: bool(info.main_video and info.main_video.hdr) for path, info in plan.media.items()}
+    assume = {path: assumed_colors(info.main_video) for path, info in plan.media.items() if info.kind == "video"}
     box = _box(timeline, PAGE_THUMB[0] * 2)  # drawn at twice the shown size: sharp on phones
-    images = shot_thumbnails(shots, box, timeline.fps, hdr_of=lambda p: hdr.get(p, False), cache=cache)
+    images = shot_thumbnails(shots, box, timeline.fps, hdr_of=lambda p: hdr.get(p, False),
+                             assume_of=lambda p: assume.get(p, ""), cache=cache)
     thumbs = {id(shot): data_uri(jpeg_bytes(image, 72)) for shot, image in zip(shots, images)}
     page = out_dir / f"{name}.review.html"
     write_atomic(page, render_page(review, thumbs, out_dir))

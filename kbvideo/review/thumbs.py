@@ -30,19 +30,21 @@ from kbvideo.timeline.model import Shot
 BACKDROP = (24, 26, 28)
 
 
-def clip_frame(path: str, seconds: float, box: tuple[int, int], *, hdr: bool = False,
+def clip_frame(path: str, seconds: float, box: tuple[int, int], *, hdr: bool = False, assume: str = "",
                cache: Path | None = None) -> Image.Image:
-    """The frame of `path` shown at `seconds`, upright and fitted inside `box` (aspect kept)."""
+    """The frame of `path` shown at `seconds`, upright and fitted inside `box` (aspect kept). `assume`:
+    `setparams` options for an untagged clip's colours (kbvideo.render.sources.assumed_colors), so
+    its picture here has the colours the render gives it (untagged HD read as BT.709, not BT.601)."""
     key_path = None
     if cache is not None:
         st = os.stat(path)
         key = hashlib.sha256(json.dumps([os.path.abspath(path), st.st_size, st.st_mtime_ns, round(seconds, 4),
-                                         list(box), hdr]).encode()).hexdigest()[:24]
+                                         list(box), hdr, assume]).encode()).hexdigest()[:24]
         key_path = cache / f"{key}.jpg"
         if key_path.exists():
             with Image.open(key_path) as img:
                 return img.convert("RGB")
-    chain = (TONEMAP + "," if hdr else "") + (
+    chain = (f"setparams={assume}," if assume else "") + (TONEMAP + "," if hdr else "") + (
         f"scale='trunc(iw*max(1,sar)/2)*2':'trunc(ih*max(1,1/sar)/2)*2',setsar=1,"
         f"scale={box[0]}:{box[1]}:force_original_aspect_ratio=decrease:flags=bicubic,format=rgb24")
     image = _ffmpeg_png(["-ss", f"{max(0.0, seconds):.4f}", "-i", path, "-map", "0:v:0", "-frames:v", "1",
@@ -116,23 +118,24 @@ def shot_seconds(shot: Shot, fps: Fraction) -> float:
     return float(Fraction(shot.source_in + shot.duration // 2) / fps)
 
 
-def shot_thumbnail(shot: Shot, box: tuple[int, int], fps: Fraction, *, hdr: bool = False,
+def shot_thumbnail(shot: Shot, box: tuple[int, int], fps: Fraction, *, hdr: bool = False, assume: str = "",
                    cache: Path | None = None) -> Image.Image:
     """Exactly `box` pixels showing the shot (the shot's own fit: cover crops, contain letterboxes)."""
     if shot.kind == "clip":
         return fit_box(clip_frame(shot.source, shot_seconds(shot, fps), (box[0] * 2, box[1] * 2), hdr=hdr,
-                                  cache=cache), box, shot.fit)
+                                  assume=assume, cache=cache), box, shot.fit)
     if shot.kind == "still":
         return fit_box(picture(shot.source, (box[0] * 2, box[1] * 2)), box, shot.fit)
     return graphic(shot, box, fps)
 
 
 def shot_thumbnails(shots, box: tuple[int, int], fps: Fraction, *, hdr_of=lambda path: False,
-                    cache: Path | None = None, jobs: int = 2) -> list[Image.Image]:
+                    assume_of=lambda path: "", cache: Path | None = None, jobs: int = 2) -> list[Image.Image]:
     """One thumbnail per shot, in order (ffmpeg runs `jobs` at a time)."""
     with ThreadPoolExecutor(max(1, jobs)) as pool:
         futures = [pool.submit(shot_thumbnail, shot, box, fps, hdr=bool(shot.source and hdr_of(shot.source)),
-                               cache=cache) for shot in shots]
+                               assume=(assume_of(shot.source) if shot.source else "") or "", cache=cache)
+                   for shot in shots]
         return [f.result() for f in futures]
 
 
