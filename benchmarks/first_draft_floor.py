@@ -36,14 +36,7 @@ from bench_render import cpu_seconds, floor_command, timed  # noqa: E402
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe  # noqa: E402
 from kbvideo.media.probe import probe  # noqa: E402
 from kbvideo.render import ffmpeg as render_ffmpeg  # noqa: E402
-from kbvideo.render.assets import PROXY_CRF  # noqa: E402
-
-
-def proxy_size(display: tuple[int, int], width: int, height: int) -> tuple[int, int]:
-    """As kbvideo.render.assets._proxy_size: the draft's size at the clip's own shape, never larger."""
-    dw, dh = display
-    scale = min(1.0, max(width / dw, height / dh))
-    return max(2, round(dw * scale / 2) * 2), max(2, round(dh * scale / 2) * 2)
+from kbvideo.render.assets import PROXY_CRF, proxy_size  # noqa: E402
 
 
 def main() -> None:

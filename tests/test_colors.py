@@ -89,6 +89,7 @@ def test_review_pictures_of_untagged_hd_read_it_as_the_render_does(media, tmp_pa
     colours the render gives it (BT.709), not swscale's default BT.601 reading."""
     from kbvideo.media.probe import probe as probe_file
     from kbvideo.review.sources import sample_frames
+    from kbvideo.render.graph import read_colors
     from kbvideo.review.thumbs import clip_frame
 
     source = media.clip("orange-hd.mp4", color=ORANGE, size="1280x720", seconds=1.0, audio=False)
@@ -96,7 +97,8 @@ def test_review_pictures_of_untagged_hd_read_it_as_the_render_does(media, tmp_pa
     yuv = yuv_centre(source, 0.3)
     want, wrong = rgb_of(yuv, "709"), rgb_of(yuv, "601")
     assert np.abs(want - wrong).max() > 12  # the two readings differ enough to tell apart
-    thumb = np.asarray(clip_frame(str(source), 0.5, (320, 180), assume=assumed_colors(info.main_video)), float)
+    colors = read_colors(assumed_colors(info.main_video), info.main_video.hdr)
+    thumb = np.asarray(clip_frame(str(source), 0.5, (320, 180), colors=colors), float)
     _times, tiles = sample_frames(info, 1.0)
     for picture in (thumb, np.asarray(tiles[0], float)):
         h, w = picture.shape[:2]

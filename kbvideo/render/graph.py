@@ -29,6 +29,14 @@ PREROLL = 2  # frames decoded before a clip's in point, so seeking never lands p
 KEN_BURNS_ZOOM = Fraction(112, 100)
 TONEMAP = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,"
            "zscale=t=bt709:m=bt709:r=tv,format=yuv420p")
+
+
+def read_colors(assume: str, hdr: bool) -> str:
+    """Filters, each followed by a comma, that give a decoded clip the colours the render reads it with:
+    `assume` (kbvideo.render.sources.assumed_colors: an untagged clip's matrix and range) and, for HDR,
+    the tone map to BT.709. Empty for a tagged SDR clip. The render, its proxies and the review's
+    pictures all read clips through it."""
+    return (f"setparams={assume}," if assume else "") + (TONEMAP + "," if hdr else "")
 # frames of fade in and out per text kind (at 30 fps; scaled to the rate), and whether it slides in
 
 
@@ -186,10 +194,7 @@ class SegmentGraph:
             self.proxies.append(made)
             self.outputs_extra.append(["-map", f"[{px}]", *made.output])
             chain, source = f"[{rest}]", ClipSource(source.path, made.size)
-        if source.assume:
-            chain += f"setparams={source.assume},"
-        if source.hdr:
-            chain += TONEMAP + ","
+        chain += read_colors(source.assume, source.hdr)
         raw = self.label("raw")
         if source.sar:  # non-square pixels (PAL DV 16:15, HDV 4:3 …): made square before fitting
             chain += f"scale=w='trunc(iw*sar/2+0.5)*2':h=ih:flags={self.flags},setsar=1,"

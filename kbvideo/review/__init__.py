@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kbvideo.fsutil import write_atomic
 from kbvideo.i18n import _
+from kbvideo.render.graph import read_colors
 from kbvideo.render.sources import assumed_colors
 from kbvideo.review.model import Review, build_review
 from kbvideo.review.page import TOPIC_COLOURS, data_uri, render_page, shot_label
@@ -43,11 +44,10 @@ def write_review(plan, out_dir: Path, *, draft: Path | None = None, sheet: bool 
     review = build_review(plan, draft)
     timeline = review.timeline
     shots = [shot for scene in review.scenes for shot in scene.shots]
-    hdr = {path: bool(info.main_video and info.main_video.hdr) for path, info in plan.media.items()}
-    assume = {path: assumed_colors(info.main_video) for path, info in plan.media.items() if info.kind == "video"}
+    colors = {path: read_colors(assumed_colors(info.main_video), info.main_video.hdr)
+              for path, info in plan.media.items() if info.main_video is not None}
     box = _box(timeline, PAGE_THUMB[0] * 2)  # drawn at twice the shown size: sharp on phones
-    images = shot_thumbnails(shots, box, timeline.fps, hdr_of=lambda p: hdr.get(p, False),
-                             assume_of=lambda p: assume.get(p, ""), cache=cache)
+    images = shot_thumbnails(shots, box, timeline.fps, colors_of=lambda p: colors.get(p, ""), cache=cache)
     thumbs = {id(shot): data_uri(jpeg_bytes(image, 72)) for shot, image in zip(shots, images)}
     page = out_dir / f"{name}.review.html"
     write_atomic(page, render_page(review, thumbs, out_dir))

@@ -22,7 +22,6 @@ from kbvideo.errors import KbError, MediaError
 from kbvideo.fsutil import atomic_path
 from kbvideo.i18n import _
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
-from kbvideo.render.graph import TONEMAP
 from kbvideo.render.painters import make_painter
 from kbvideo.render.stills import open_picture
 from kbvideo.timeline.model import Shot
@@ -30,21 +29,21 @@ from kbvideo.timeline.model import Shot
 BACKDROP = (24, 26, 28)
 
 
-def clip_frame(path: str, seconds: float, box: tuple[int, int], *, hdr: bool = False, assume: str = "",
+def clip_frame(path: str, seconds: float, box: tuple[int, int], *, colors: str = "",
                cache: Path | None = None) -> Image.Image:
-    """The frame of `path` shown at `seconds`, upright and fitted inside `box` (aspect kept). `assume`:
-    `setparams` options for an untagged clip's colours (kbvideo.render.sources.assumed_colors), so
-    its picture here has the colours the render gives it (untagged HD read as BT.709, not BT.601)."""
+    """The frame of `path` shown at `seconds`, upright and fitted inside `box` (aspect kept). `colors`:
+    the filters that read the clip's colours as the render does (kbvideo.render.graph.read_colors:
+    untagged HD as BT.709, not BT.601; HDR tone-mapped)."""
     key_path = None
     if cache is not None:
         st = os.stat(path)
         key = hashlib.sha256(json.dumps([os.path.abspath(path), st.st_size, st.st_mtime_ns, round(seconds, 4),
-                                         list(box), hdr, assume]).encode()).hexdigest()[:24]
+                                         list(box), colors]).encode()).hexdigest()[:24]
         key_path = cache / f"{key}.jpg"
         if key_path.exists():
             with Image.open(key_path) as img:
                 return img.convert("RGB")
-    chain = (f"setparams={assume}," if assume else "") + (TONEMAP + "," if hdr else "") + (
+    chain = colors + (
         f"scale='trunc(iw*max(1,sar)/2)*2':'trunc(ih*max(1,1/sar)/2)*2',setsar=1,"
         f"scale={box[0]}:{box[1]}:force_original_aspect_ratio=decrease:flags=bicubic,format=rgb24")
     image = _ffmpeg_png(["-ss", f"{max(0.0, seconds):.4f}", "-i", path, "-map", "0:v:0", "-frames:v", "1",
@@ -118,24 +117,24 @@ def shot_seconds(shot: Shot, fps: Fraction) -> float:
     return float(Fraction(shot.source_in + shot.duration // 2) / fps)
 
 
-def shot_thumbnail(shot: Shot, box: tuple[int, int], fps: Fraction, *, hdr: bool = False, assume: str = "",
+def shot_thumbnail(shot: Shot, box: tuple[int, int], fps: Fraction, *, colors: str = "",
                    cache: Path | None = None) -> Image.Image:
     """Exactly `box` pixels showing the shot (the shot's own fit: cover crops, contain letterboxes)."""
     if shot.kind == "clip":
-        return fit_box(clip_frame(shot.source, shot_seconds(shot, fps), (box[0] * 2, box[1] * 2), hdr=hdr,
-                                  assume=assume, cache=cache), box, shot.fit)
+        return fit_box(clip_frame(shot.source, shot_seconds(shot, fps), (box[0] * 2, box[1] * 2),
+                                  colors=colors, cache=cache), box, shot.fit)
     if shot.kind == "still":
         return fit_box(picture(shot.source, (box[0] * 2, box[1] * 2)), box, shot.fit)
     return graphic(shot, box, fps)
 
 
-def shot_thumbnails(shots, box: tuple[int, int], fps: Fraction, *, hdr_of=lambda path: False,
-                    assume_of=lambda path: "", cache: Path | None = None, jobs: int = 2) -> list[Image.Image]:
-    """One thumbnail per shot, in order (ffmpeg runs `jobs` at a time)."""
+def shot_thumbnails(shots, box: tuple[int, int], fps: Fraction, *, colors_of=lambda path: "",
+                    cache: Path | None = None, jobs: int = 2) -> list[Image.Image]:
+    """One thumbnail per shot, in order (ffmpeg runs `jobs` at a time). `colors_of(path)`: `clip_frame`'s
+    `colors` for a clip."""
     with ThreadPoolExecutor(max(1, jobs)) as pool:
-        futures = [pool.submit(shot_thumbnail, shot, box, fps, hdr=bool(shot.source and hdr_of(shot.source)),
-                               assume=(assume_of(shot.source) if shot.source else "") or "", cache=cache)
-                   for shot in shots]
+        futures = [pool.submit(shot_thumbnail, shot, box, fps, colors=colors_of(shot.source) if shot.source else "",
+                               cache=cache) for shot in shots]
         return [f.result() for f in futures]
 
 
