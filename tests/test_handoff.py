@@ -82,3 +82,26 @@ def test_a_transition_whose_bodies_are_cached_reads_its_clips(tmp_path):
     (row,) = [r for r in again.segments if not r["cached"]]
     assert row["name"] == "01-crossfade" and "handoff" not in row
     assert all(np.array_equal(x, y) for x, y in zip(frames(first.path), frames(again.path)))
+
+
+@pytest.mark.media
+def test_a_title_card_hands_its_tail_to_the_crossfade(tmp_path, monkeypatch):
+    """A drawn card is read from its cached file like a clip: the card's body draws the crossfade's
+    frames of it too (no seek into the card file from the crossfade), with the same pixels."""
+    b = moving_clip(tmp_path, "b.mp4", "smptehdbars")
+    fps, x = Fraction(30), 8
+    shots = (Shot("card", "a", 0, 30, title="Kampung KB Jenggot", subtitle="Profil"),
+             Shot("clip", "b", 30 - x, 30, b, source_in=10))
+    scenes = tuple(SceneSpan(s.scene, "other", (), s.start, s.duration) for s in shots)
+    texts = (TextItem("caption", "b", 30 - x, 30, "adegan b"),)
+    t = Timeline(fps, 160, 90, 60 - x, scenes, shots, texts, (), (Transition("crossfade", "a", "b", 30 - x, x),))
+    handed = render_timeline(t, tmp_path / "handed.mp4", profile=PROFILE, cache_dir=tmp_path / "c1", check=False)
+    rows = {r["name"]: r for r in handed.segments}
+    assert rows["01-crossfade"]["handoff"] == {"gave": [], "took": [0, 1]}
+    assert rows["01-a"]["handoff"] == {"gave": [0], "took": []}
+    monkeypatch.setattr(encode, "handoffs", lambda segments, is_clip: [])
+    plain = render_timeline(t, tmp_path / "plain.mp4", profile=PROFILE, cache_dir=tmp_path / "c2", check=False)
+    ours, theirs = frames(handed.path), frames(plain.path)
+    assert len(ours) == len(theirs) == t.duration
+    for n, (p, q) in enumerate(zip(ours, theirs)):
+        assert np.array_equal(p, q), f"frame {n} differs"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import subprocess
 from fractions import Fraction
 
 import av
@@ -12,6 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kbvideo.media.ffmpeg_bin import ffmpeg_exe
+from kbvideo.render.ffmpeg import TO_709
 from kbvideo.render.graphics import TextFitError
 from kbvideo.render import paint, painters
 from kbvideo.render.motion import render_motion_shot
@@ -54,15 +57,26 @@ def test_exact_frames_size_and_format(tmp_path, shot, fps):
 
 
 @pytest.mark.media
-def test_final_quality_is_high_profile_bt709(tmp_path):
-    out = render_motion_shot(CARD, 320, 180, Fraction(30), tmp_path / "card.mp4")
+@pytest.mark.parametrize("draft", [False, True], ids=["final", "draft"])
+def test_intermediate_is_lossless_bt709(tmp_path, draft):
+    """The card is an intermediate the segment encodes again: its YUV planes must be exactly ffmpeg's
+    BT.709 conversion of the painter's frames (x264 lossless), tagged BT.709 limited range."""
+    out = render_motion_shot(CARD, 320, 180, Fraction(30), tmp_path / "card.mp4", draft=draft)
+    painter = make_painter(CARD, 320, 180, Fraction(30))
+    rgb = b"".join(painter.frame(i).tobytes() for i in range(CARD.duration))
+    want = subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "320x180",
+                           "-r", "30", "-i", "-", "-vf", f"scale={TO_709},format=yuv420p", "-f", "rawvideo", "-"],
+                          input=rgb, capture_output=True, check=True).stdout
     with av.open(str(out)) as container:
         stream = container.streams.video[0]
         assert stream.frames == CARD.duration
-        assert stream.codec_context.profile == "High"
-        frame = next(container.decode(stream))
-        # 1 = BT.709 for matrix, primaries and transfer; range 1 = limited (tv)
-        assert (frame.colorspace, frame.color_primaries, frame.color_trc, frame.color_range) == (1, 1, 1, 1)
+        frames = list(container.decode(stream))
+    got = b"".join(f.to_ndarray().tobytes() for f in frames)  # yuv420p: Y, then U, then V, unpadded
+    assert len(got) == len(want) == CARD.duration * 320 * 180 * 3 // 2
+    assert got == want
+    # 1 = BT.709 for matrix, primaries and transfer; range 1 = limited (tv)
+    frame = frames[0]
+    assert (frame.colorspace, frame.color_primaries, frame.color_trc, frame.color_range) == (1, 1, 1, 1)
 
 
 @pytest.mark.media

@@ -46,6 +46,14 @@ def count_frames(path: Path) -> tuple[int, float, float]:
     return frames, vmax, amax
 
 
+def _decoded(shot) -> bool:
+    """Whether a shot is read by decoding a video (a clip, or a card or chart drawn to its cached file):
+    what a transition would seek and decode again, so a neighbouring body hands its frames over.
+    Photos are not: a transition reads their fitted PNG once."""
+    kind = SHOT_KIND[shot.kind]
+    return kind.source == "video" or kind.painted
+
+
 class Encoding:
     """Segment and sound-mix encoding jobs, run in the render's thread pool."""
 
@@ -58,7 +66,7 @@ class Encoding:
         next to a transition that is also to do draws the frames the transition needs from the same clip
         on the way (kbvideo.render.segments.Handoff); the transition runs once its bodies are done, ahead
         of the bodies still waiting, so few handed-over frames sit in the temp folder at a time."""
-        offers = handoffs([s for s, _target in todo], lambda shot: SHOT_KIND[shot.kind].source == "video")
+        offers = handoffs([s for s, _target in todo], _decoded)
         path = lambda h: self.temp / f"handoff-{h.consumer}-{h.side}.nut"  # noqa: E731
         give: dict[str, dict] = {}
         take: dict[str, dict] = {}

@@ -139,7 +139,7 @@ def plan_segments(timeline: Timeline, gop: int | None = None, *, fades: tuple[in
 @dataclass(frozen=True, slots=True)
 class Handoff:
     """Frames a transition's layer needs that the body segment next to it reads anyway (the same clip
-    shot, continuing): that segment draws its edge piece `piece.count` frames longer and hands those
+    or drawn card shot, continuing): that segment draws its edge piece `piece.count` frames longer and hands those
     frames over, so the transition neither seeks in the clip nor decodes its preroll again."""
 
     producer: str  # the body segment that draws them
@@ -149,7 +149,8 @@ class Handoff:
 
 
 def handoffs(segments: list[Segment], is_clip: Callable[[Shot], bool]) -> list[Handoff]:
-    """Where a transition's layer is a single clip piece continuing its neighbouring body's edge piece."""
+    """Where a transition's layer is a single piece of a decoded shot (`is_clip`: a clip, a drawn card)
+    continuing its neighbouring body's edge piece."""
     out = []
     for i, seg in enumerate(segments):
         if seg.transition is None or len(seg.layers) != 2:
