@@ -18,6 +18,10 @@ Everything is timed in the same run, and reported as ratios:
                With floor and final both run: `floor_content`, the final's own frames decoded and
                encoded again with the master's argv, and `decode_final`, that decode alone: the
                encoder floor of the job's pictures (testsrc2 is much easier for x264)
+  pictures     the job's own floor (pictures_floor.py), each round: the programme's exact pictures
+               (a lossless render, once, unpacked to raw frames) encoded with the master's argv
+               (`floor_pictures`, less `read_pictures`), plus every shown stretch of the clips decoded
+               once (`decode_stretches`): `floor_job`, what any renderer of this job must spend
   draft        draft without proxies, first draft making proxies, draft from proxies; / running time
                                                                                     target ≤ 1/20
   scene        `render --draft --scene` of scenes s02+s03+s04 (41 s, the reference job has no single
@@ -32,7 +36,9 @@ Everything is timed in the same run, and reported as ratios:
   moviepy      a_moviepy.py --t T  vs  our cold render of the same first T s (T = min(30, --seconds))
                                                                                     target ≥ 8×
                and vs `floor_content_Ts_moviepy_settings`: our T-s render at the script's settings
-               decoded and encoded again exactly as the script encodes (the most any renderer can reach)
+               decoded and encoded again exactly as the script encodes, and `floor_job_Ts_moviepy_settings`
+               (pictures_floor.py): those T s' exact pictures encoded so, plus their clips read once
+               (the most any renderer of these pictures can reach)
   profile      a final and a draft from proxies rendered again with every segment's ffmpeg argv also
                run with `-f null` (decode + filter only, see ffmpeg_log.py): where the time goes.
                Not a timed figure (the null passes add work); run it after the others.
@@ -72,6 +78,7 @@ from kbvideo.timeline.model import AudioItem, SceneSpan, Shot, TextItem, Timelin
 
 import ffmpeg_log  # noqa: E402  (benchmarks/, beside this script)
 from one_graph import one_graph_command  # noqa: E402
+import pictures_floor  # noqa: E402
 import psutil  # noqa: E402
 
 from kbvideo.render import ffmpeg as render_ffmpeg  # noqa: E402
@@ -79,7 +86,7 @@ from kbvideo.render import partial  # noqa: E402
 from kbvideo.render.segments import plan_segments  # noqa: E402
 from kbvideo.rules.drafts import draft_size  # noqa: E402
 
-PARTS = ("floor", "final", "graph", "draft", "scene", "edit", "moviepy", "profile")
+PARTS = ("floor", "final", "pictures", "graph", "draft", "scene", "edit", "moviepy", "profile")
 SCENE_IDS = (["s02", "s03", "s04"], ["s03"])  # 41 s (three clip scenes, the job has no 40-s scene), 14.5 s
 
 
@@ -379,7 +386,8 @@ def main() -> None:
         return spent, result
 
     per_round: list[dict[str, float]] = []
-    round_keys = ("floor_master", "final", "decode_final", "floor_content", "one_graph")  # every round; medians
+    round_keys = ("floor_master", "final", "decode_final", "floor_content", "one_graph",  # every round; medians
+                  "read_pictures", "floor_pictures", "decode_stretches", "floor_job")
     for round_no in range(args.rounds):  # floor_master, final and the content floor, side by side each round
         if "floor" in parts:
             load["floor"] = load_average()
@@ -430,6 +438,23 @@ def main() -> None:
                 if cpu.get("final.mp4"):
                     extra["edit_redone"]["share_of_final_cpu"] = round(redone_cpu / cpu["final.mp4"], 4)
                 extra["edit_redone"]["share_of_frames"] = round(redone_frames / max(1, job.duration), 4)
+        if "pictures" in parts:  # the job's own floor (pictures_floor.py): its pictures encoded, its clips read
+            lossless, raw = out / "pictures.mp4", out / "pictures.nut"
+            if round_no == 0:  # the programme's exact pictures, once: a lossless render, unpacked to raw frames
+                load["pictures"] = load_average()
+                with pictures_floor.lossless_encoder(render_ffmpeg):
+                    times["pictures_render"], _ = render(job, lossless.name, fresh("pictures"))
+                timed(lambda: pictures_floor.unpack(ff, lossless, raw), cpu, "unpack_pictures")
+                stretches = pictures_floor.used_stretches(job)
+            read = pictures_floor.read_command(ff, raw, lossless) + ["-f", "null", "-"]
+            times["read_pictures"], _ = timed(lambda: subprocess.run(read, check=True), cpu, "read_pictures")
+            cmd = pictures_floor.floor_command(ff, raw, lossless, master, job.fps, job.duration, out / "floor-pictures.mp4")
+            times["floor_pictures"], _ = timed(lambda: subprocess.run(cmd, check=True), cpu, "floor_pictures")
+            times["decode_stretches"], _ = timed(lambda: pictures_floor.decode_stretches(ff, stretches, args.jobs or 2),
+                                                 cpu, "decode_stretches")
+            times["floor_job"] = times["floor_pictures"] - times["read_pictures"] + times["decode_stretches"]
+            if round_no == args.rounds - 1:
+                raw.unlink(missing_ok=True)  # about 16 GB; made again by the next run
         if "graph" in parts:  # the same job as one hand-written ffmpeg command, the master's argv (one_graph.py)
             load["graph"] = load_average()
             cmd = one_graph_command(plan, ff, src, out / "one-graph.mp4", master.video_args(job.fps, job.duration),
@@ -443,6 +468,10 @@ def main() -> None:
             row["final / floor_master"] = round(row["final"] / row["floor_master"], 3)
         if "final" in row and "floor_content" in row:
             row["final / floor_content"] = round(row["final"] / row["floor_content"], 3)
+        if "floor_job" in row and "floor_master" in row:
+            row["floor_job / floor_master"] = round(row["floor_job"] / row["floor_master"], 3)
+        if "final" in row and "floor_job" in row:
+            row["final / floor_job"] = round(row["final"] / row["floor_job"], 3)
         if "one_graph" in row and "floor_master" in row:
             row["one_graph / floor_master"] = round(row["one_graph"] / row["floor_master"], 3)
         if "final" in row and "one_graph" in row:
@@ -512,6 +541,24 @@ def main() -> None:
                            "-an", "-y", str(out / "floor-content-short.mp4")]
         times[f"floor_content_{t:g}s_moviepy_settings"], _ = timed(lambda: subprocess.run(encode, check=True), cpu,
                                                                    f"floor_content_{t:g}s_moviepy_settings")
+        # The job's own floor at the script's settings (pictures_floor.py): these T s' exact pictures (a lossless
+        # render, unpacked to raw frames) encoded as the script encodes, plus the clips' shown stretches decoded.
+        lossless, raw = out / "pictures-short.mp4", out / "pictures-short.nut"
+        with pictures_floor.lossless_encoder(render_ffmpeg):
+            render(short, lossless.name, fresh("pictures-short"))
+        pictures_floor.unpack(ff, lossless, raw)
+        read = [ff, "-hide_banner", "-nostats", "-loglevel", "error", "-f", "nut", "-i", str(raw), "-map", "0:v:0"]
+        times[f"read_pictures_{t:g}s"], _ = timed(lambda: subprocess.run(read + ["-f", "null", "-"], check=True), cpu,
+                                                  f"read_pictures_{t:g}s")
+        encode = read + encode[encode.index("-c:v"):-1] + [str(out / "floor-pictures-short.mp4")]
+        times[f"floor_pictures_{t:g}s_moviepy_settings"], _ = timed(lambda: subprocess.run(encode, check=True), cpu,
+                                                                    f"floor_pictures_{t:g}s_moviepy_settings")
+        times[f"decode_stretches_{t:g}s"], _ = timed(
+            lambda: pictures_floor.decode_stretches(ff, pictures_floor.used_stretches(short), args.jobs or 2),
+            cpu, f"decode_stretches_{t:g}s")
+        times[f"floor_job_{t:g}s_moviepy_settings"] = (times[f"floor_pictures_{t:g}s_moviepy_settings"]
+                                                       - times[f"read_pictures_{t:g}s"] + times[f"decode_stretches_{t:g}s"])
+        raw.unlink(missing_ok=True)
         cmd = [sys.executable, str(args.anchor / "a_moviepy.py"), str(out / "moviepy.mp4"), "--t", str(t)]
         proc_env = dict(os.environ, BENCH_DIR=str(work), BENCH_FONT=str(REPO / "kbvideo/fonts/DejaVuSans-Bold.ttf"))
         t0, c0 = time.perf_counter(), cpu_seconds()
@@ -554,6 +601,12 @@ def main() -> None:
         ratios["floor_content / floor_master (content: job pictures vs testsrc2)"] = times["floor_content"] / times["floor_master"] if "floor_master" in times else float("nan")
         net = times["floor_content"] - times["decode_final"]
         ratios["final / (floor_content - decode_final)"] = times["final"] / net
+    if "floor_job" in times:  # the job's own floor (pictures_floor.py)
+        if "floor_master" in times:
+            ratios["floor_job / floor_master (the job's pictures encoded + its clips read)"] = times["floor_job"] / times["floor_master"]
+            ratios["floor_pictures / floor_master"] = times["floor_pictures"] / times["floor_master"]
+        if "final" in times:
+            ratios["final / floor_job"] = times["final"] / times["floor_job"]
     if "one_graph" in times:  # the job as one hand-written ffmpeg command (one_graph.py)
         if "floor_master" in times:
             ratios["one_graph / floor_master"] = times["one_graph"] / times["floor_master"]
@@ -574,6 +627,11 @@ def main() -> None:
             ratios[f"{mp[0]} / floor_content_moviepy_settings (the most any decode + encode of these pictures can reach)"] = times[mp[0]] / content_short
             if same:
                 ratios[f"ours_{mp[0][len('moviepy_'):]}_moviepy_settings / floor_content_moviepy_settings"] = same / content_short
+        job_short = times.get("floor_job_" + mp[0][len("moviepy_"):] + "_moviepy_settings")
+        if job_short:
+            ratios[f"{mp[0]} / floor_job_moviepy_settings (the most any renderer of these pictures can reach)"] = times[mp[0]] / job_short
+            if same:
+                ratios[f"ours_{mp[0][len('moviepy_'):]}_moviepy_settings / floor_job_moviepy_settings"] = same / job_short
         floor_short = times.get("floor_master_" + mp[0][len("moviepy_"):])
         if floor_short:
             ratios[f"{mp[0]} / floor_master (the most any render at the master's settings can reach)"] = times[mp[0]] / floor_short
