@@ -61,6 +61,11 @@ def test_report_has_per_stage_and_per_segment_figures(media, tmp_path):
         assert row["wall"] > 0 and row["encode_wall"] > 0 and row["cpu"] > 0 and row["fps"] > 0
         assert row["maxrss_kib"] > 0
         assert row["wall"] >= row["encode_wall"]  # the whole job holds its ffmpeg run
+        assert 0 <= row["began"] and row["began"] + row["wall"] <= report["timings"]["segments"] + 0.01
+    for i, row in enumerate(rows):  # a transition starts once the bodies that hand it frames are done
+        for side in row.get("handoff", {}).get("took", []):
+            body = rows[i - 1 if side == 0 else i + 1]
+            assert body["began"] + body["wall"] <= row["began"] + 0.01, (body["name"], row["name"])
     segments = stages["segments"]
     assert segments["count"] == len(rows) and segments["frames"] == sum(r["frames"] for r in rows) == 45
     assert segments["cpu"] == pytest.approx(sum(r["cpu"] for r in rows), abs=1e-3 * len(rows))

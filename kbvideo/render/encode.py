@@ -108,8 +108,8 @@ class Encoding:
             raise
 
     def encode_segment(self, segment: Segment, target: Path, give: dict | None = None, take: dict | None = None) -> None:
-        """Encode one segment into the cache; its figures go to `segment_stats` (wall: the whole job,
-        the inputs it made first included; encode_wall, cpu, maxrss_kib, fps: its ffmpeg run). `give`
+        """Encode one segment into the cache; its figures go to `segment_stats` (began: seconds from the
+        pool's start; wall: the whole job, the inputs it made first included; encode_wall, cpu, maxrss_kib, fps: its ffmpeg run). `give`
         and `take`: frames handed over between a body and a transition next to it (`encode_all`)."""
         started = time.perf_counter()
         t = self.timeline
@@ -137,7 +137,7 @@ class Encoding:
             path.unlink(missing_ok=True)  # read: the frames are in this segment now
         self._store(tmp, target)
         figures = usage_dict(usage, time.perf_counter() - started)
-        figures.update(encode_wall=round(usage.wall, 4),
+        figures.update(began=round(started - self.pool_started, 3), encode_wall=round(usage.wall, 4),
                        fps=round(segment.frames / usage.wall, 2) if usage.wall > 0 else None)
         if give or take:  # frames handed over: 0 = the outgoing scene's, 1 = the incoming's
             figures["handoff"] = {"gave": sorted(give or {}), "took": sorted(take)}

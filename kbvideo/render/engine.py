@@ -164,6 +164,7 @@ class _Render(AssetCache, Encoding, Finishing):
         self.timings: dict[str, float] = {}  # coarse elapsed times (report "timings")
         self.stages = Stages(self.lock)  # per-stage wall / CPU / memory (report "stages")
         self.segment_stats: dict[str, dict] = {}  # segment name → its encode's figures (report "segments")
+        self.pool_started = time.perf_counter()  # reset when the pool starts: segments' "began" counts from it
         self.fingerprint = code_fingerprint()
 
     # ---------- checks before any work
@@ -337,7 +338,7 @@ class _Render(AssetCache, Encoding, Finishing):
         # kept for readers of older reports: draft proxies are now made by the segments' own ffmpeg runs
         # (their time is in "segments"; stages.proxies lists each one)
         self.timings["proxies"] = 0.0
-        t0 = time.perf_counter()
+        t0 = self.pool_started = time.perf_counter()
         with ThreadPoolExecutor(self.jobs) as pool:
             self.encode_all(pool, todo, None if audio_cached else audio_target)
         if audio_target.with_suffix(".json").exists():
