@@ -8,7 +8,9 @@ job can skip, each measured on its own:
    file holds exactly the frames the master's encoder is given; it is unpacked once to raw frames
    (`pictures.nut`, about 16 GB for 180 s at 1080p). `floor_pictures` reads those raw frames (and the
    programme's sound) and encodes them with exactly the master's video and AAC argv, as `floor_master`
-   encodes testsrc2; `read_pictures` is the same read alone (nearly nothing: no decoding).
+   encodes testsrc2; `read_pictures` is the same read alone, recorded: it costs almost no CPU (no
+   decoding) and overlaps the encode, but from disk, once the page cache has dropped the file, it can
+   take 40 s of wall time by itself, so it is not subtracted.
    This is the honest version of `floor_content`: that one re-encodes the *final's decoded* frames, which
    its own CRF-18 pass has already smoothed, and x264 spends less on them than on the rendered ones
    (one 195-frame segment of the noise-like clips: 7.3 CPU-s from the final's frames, 8.9 from the
@@ -16,8 +18,10 @@ job can skip, each measured on its own:
 2. **Reading the clips.** `decode_stretches`: each stretch of a clip the programme shows, decoded once
    from the keyframe before it (as any reader must), two at a time, nothing drawn.
 
-`floor_job = floor_pictures - read_pictures + decode_stretches` (seconds of a 2-core machine kept busy:
-both parts use both cores). Left out, all in the floor's favour: drawing the title card and fitting the
+`floor_job = floor_pictures + decode_stretches`: the two done one after the other, each using both
+cores (x264's frame threads; two stretches at a time). A renderer that overlaps them can beat this sum
+by the cores x264 leaves idle, so it is a yardstick of the job's own work rather than a strict bound;
+its CPU seconds (results.json `cpu`) are the strict part. Left out, all in the floor's favour: drawing the title card and fitting the
 photos, captions and transitions (their frames are in the pictures, their drawing is not), the sound mix
 and loudness pass, the join.
 """
