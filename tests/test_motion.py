@@ -47,7 +47,7 @@ def decoded(path):
                                       (dataclasses.replace(CARD, duration=2), NTSC)],
                          ids=["card-30", "card-ntsc", "countdown-ntsc", "bars-25", "card-2-frames"])
 def test_exact_frames_size_and_format(tmp_path, shot, fps):
-    out = render_motion_shot(shot, 320, 180, fps, tmp_path / "shot.mp4", draft=True)
+    out = render_motion_shot(shot, 320, 180, fps, tmp_path / "shot.mp4")
     assert out == tmp_path / "shot.mp4"
     header, frames, facts = decoded(out)
     assert header == len(frames) == shot.duration
@@ -57,11 +57,10 @@ def test_exact_frames_size_and_format(tmp_path, shot, fps):
 
 
 @pytest.mark.media
-@pytest.mark.parametrize("draft", [False, True], ids=["final", "draft"])
-def test_intermediate_is_lossless_bt709(tmp_path, draft):
+def test_intermediate_is_lossless_bt709(tmp_path):
     """The card is an intermediate the segment encodes again: its YUV planes must be exactly ffmpeg's
     BT.709 conversion of the painter's frames (x264 lossless), tagged BT.709 limited range."""
-    out = render_motion_shot(CARD, 320, 180, Fraction(30), tmp_path / "card.mp4", draft=draft)
+    out = render_motion_shot(CARD, 320, 180, Fraction(30), tmp_path / "card.mp4")
     painter = make_painter(CARD, 320, 180, Fraction(30))
     rgb = b"".join(painter.frame(i).tobytes() for i in range(CARD.duration))
     want = subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "320x180",
@@ -83,8 +82,7 @@ def test_intermediate_is_lossless_bt709(tmp_path, draft):
 def test_deterministic_pixels(tmp_path):
     hashes = []
     for name in ("a.mp4", "b.mp4"):
-        _header, frames, _facts = decoded(render_motion_shot(COUNTDOWN, 320, 180, Fraction(30), tmp_path / name,
-                                                             draft=True))
+        _header, frames, _facts = decoded(render_motion_shot(COUNTDOWN, 320, 180, Fraction(30), tmp_path / name))
         hashes.append(hashlib.sha256(b"".join(f.tobytes() for f in frames)).hexdigest())
     assert hashes[0] == hashes[1]
 

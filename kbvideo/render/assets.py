@@ -235,7 +235,7 @@ class AssetCache:
                 tmp = self.temp / f"motion-{key}.mp4"
                 used, started = [], time.perf_counter()
                 made = render_motion_shot(dataclasses.replace(shot, start=0), t.width, t.height, t.fps, tmp,
-                                          draft=self.draft, cancel=self.cancel, stats=used.append)
+                                          cancel=self.cancel, stats=used.append)
                 wall, usage = time.perf_counter() - started, (used or [None])[0]  # drawing, encoding, checking
                 self.stages.add("motion_graphics", wall, usage, frames=shot.duration,
                                 item={"scene": shot.scene, "kind": shot.kind, "frames": shot.duration,

@@ -34,7 +34,7 @@ from kbvideo.i18n import _
 # ------------------------------------------------------------------------------------ encoding
 
 
-def encoder_settings(fps: Fraction, frames: int, draft: bool, held: int = 0) -> tuple[str, list[str]]:
+def encoder_settings(fps: Fraction, frames: int, held: int = 0) -> tuple[str, list[str]]:
     """(x264 preset, extra ffmpeg output arguments) for a motion shot of `frames` frames whose last
     `held` are copies of the one before them: ffmpeg clones it after the RGB → BT.709 conversion,
     so a settled card is drawn, piped and converted once, not once a frame.
@@ -42,7 +42,7 @@ def encoder_settings(fps: Fraction, frames: int, draft: bool, held: int = 0) -> 
     The file is an intermediate that the segment encodes again, so it is lossless (x264 `-qp 0`,
     `ultrafast`): no generation loss, and cheaper both ways than the `superfast` CRF 16 it replaced
     (title card, 1080p, 150 frames: 1.3 vs 2.1 CPU-s to write, 0.34 vs 0.68 to decode, about the
-    same size; benchmarks/README.md). `draft` is kept in the signature (the cache key holds it)."""
+    same size; benchmarks/README.md), the same for drafts and finals."""
     fps = Fraction(fps)
     chain = (f"settb={fps.denominator}/{fps.numerator},setpts=N,"
              f"scale={TO_709},format=yuv420p,{TAG_709}")
@@ -54,7 +54,7 @@ def encoder_settings(fps: Fraction, frames: int, draft: bool, held: int = 0) -> 
 
 
 def render_motion_shot(shot: Shot, width: int, height: int, fps: Fraction, out_path: Path, *,
-                       draft: bool = False, cancel=None,
+                       cancel=None,
                        stats: Callable[[processes.Usage], None] | None = None) -> Path:
     """Write the card or chart `shot` as a silent H.264 yuv420p video of exactly `shot.duration` frames.
 
@@ -86,7 +86,7 @@ def render_motion_shot(shot: Shot, width: int, height: int, fps: Fraction, out_p
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     clip = VideoClip(frame_function, duration=(drawn + 0.5) / rate)
-    preset, params = encoder_settings(fps, frames, draft, held=frames - drawn)
+    preset, params = encoder_settings(fps, frames, held=frames - drawn)
     with atomic_path(out_path, suffix=out_path.suffix or ".mp4") as tmp:  # ffmpeg picks the format by the name
         try:
             usage = _write(clip, str(tmp), rate, preset, params)
