@@ -3,7 +3,8 @@
     python benchmarks/bench_variants.py --seconds 60 --rounds 2 --variant threads1="-threads 1"
                                         [--variant NAME="ARGS" ...] [--work bench-work/render]
 
-Each variant is injected through a KBVIDEO_FFMPEG wrapper (before the segment's `-f mp4 OUT`), so an
+Each variant is injected through a KBVIDEO_FFMPEG wrapper (before the segment's `-f mp4 OUT`, wherever it
+stands among the outputs), so an
 idea can be measured before it is written into kbvideo. The baseline and the variants are rendered
 in turn, `--rounds` times, each from an empty cache, in the same run; the outputs are compared by
 frame count, video and audio length and a per-frame MD5 of the decoded pictures. Results go to
@@ -33,10 +34,17 @@ from kbvideo.rules.profile import load_profile  # noqa: E402
 
 WRAPPER = r"""#!/bin/bash
 REAL=%(real)s
-if [[ "${@: -1}" == */seg-*.mp4 ]]; then
-  exec "$REAL" "${@:1:$#-3}" %(extra)s "${@: -3}"
-fi
-exec "$REAL" "$@"
+# the extra options go right before a segment's "-f mp4 .../seg-*.mp4" output (other outputs, such as
+# frames handed over to a transition, may follow it)
+args=("$@")
+out=()
+for ((i = 0; i < ${#args[@]}; i++)); do
+  if [[ "${args[i]}" == "-f" && "${args[i+1]:-}" == "mp4" && "${args[i+2]:-}" == */seg-*.mp4 ]]; then
+    out+=(%(extra)s)
+  fi
+  out+=("${args[i]}")
+done
+exec "$REAL" "${out[@]}"
 """
 
 
