@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, wait
@@ -46,6 +47,22 @@ def count_frames(path: Path) -> tuple[int, float, float]:
     return frames, vmax, amax
 
 
+def x264_threads(jobs: int, segments: int) -> list[str]:
+    """x264's thread option for every segment of a render that encodes `segments` with `jobs` workers.
+    With more segments than workers, the workers keep the cores busy between them, so each x264 gets
+    its share of the cores: on 2 cores, one thread each, which spent 4-5 % less CPU than x264's own
+    count (3 frame threads and a lookahead per process) in every round of a 4-round A/B
+    (benchmarks/README.md), and encodes the same bits whatever else runs beside it. With fewer
+    segments, or one worker, x264 takes the cores itself."""
+    if jobs < 2 or segments <= jobs:
+        return []
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return ["-threads", str(max(1, cores // jobs))]
+
+
 def _decoded(shot) -> bool:
     """Whether a shot is read by decoding a video (a clip, or a card or chart drawn to its cached file):
     what a transition would seek and decode again, so a neighbouring body hands its frames over.
@@ -66,6 +83,7 @@ class Encoding:
         next to a transition that is also to do draws the frames the transition needs from the same clip
         on the way (kbvideo.render.segments.Handoff); the transition runs once its bodies are done, ahead
         of the bodies still waiting, so few handed-over frames sit in the temp folder at a time."""
+        self.x264_threads = x264_threads(self.jobs, len(todo))
         offers = handoffs([s for s, _target in todo], _decoded)
         path = lambda h: self.temp / f"handoff-{h.consumer}-{h.side}.nut"  # noqa: E731
         give: dict[str, dict] = {}
@@ -121,7 +139,8 @@ class Encoding:
         tmp = self.temp / f"seg-{segment.name}.mp4"
         used = []
         extra = [arg for output in graph.outputs_extra for arg in output]  # draft proxies made on the way
-        ffmpeg.run([*args, "-an", *self.encoder.video_args(t.fps, segment.frames), "-frames:v", str(segment.frames),
+        ffmpeg.run([*args, "-an", *self.encoder.video_args(t.fps, segment.frames), *self.x264_threads,
+                    "-frames:v", str(segment.frames),
                     "-f", "mp4", str(tmp), *extra], what=_("rendering {name}").format(name=segment.name),
                    on_frame=lambda n: self.report(segment.name, n), cancel=self.cancel, children=self.children,
                    cache_dir=str(self.cache_dir), stats=used.append)
