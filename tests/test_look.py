@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from kbvideo.render.encode import x264_threads
+from kbvideo.render.engine import DEFAULT_JOBS
 from kbvideo.errors import Loc
 from kbvideo.layout.screen import Box, Element, overlaps
 from kbvideo.rules.profile import load_profile
@@ -114,6 +116,8 @@ def test_master_settings_from_the_profile_reach_the_stream(programme):
     options = data[data.find(b"x264 - core"):][:2000]
     assert b"crf=18.0" in options and b"vbv_maxrate=16000" in options and b"vbv_bufsize=32000" in options
     assert b"aq=3" in options
+    want = x264_threads(DEFAULT_JOBS, len(report["segments"]))  # 3 segments, 2 workers: x264 on its share
+    assert want and f" threads={want[1]} ".encode() in options
     with av.open(str(result.path)) as container:  # a plain sine needs fewer bits than asked; still over the old 160k
         assert container.streams.audio[0].codec_context.bit_rate > 160000
     assert report["encoder"]["crf"] == 18 and report["audio_bitrate"] == "320k"
@@ -255,3 +259,14 @@ def test_a_caption_with_motion_none_is_there_on_its_first_frame(tmp_path, media)
             assert abs(first - settled) < 4  # full opacity at once
         else:
             assert first > before - 8  # barely there
+
+
+def test_x264_gets_its_share_of_the_cores_only_when_segments_outnumber_workers(monkeypatch):
+    from kbvideo.render import encode
+
+    monkeypatch.setattr(encode.os, "sched_getaffinity", lambda pid: set(range(4)), raising=False)
+    assert x264_threads(2, 3) == ["-threads", "2"]  # 4 cores, 2 workers busy between 3 segments
+    assert x264_threads(2, 2) == []  # no more segments than workers: x264 may take the idle cores
+    assert x264_threads(1, 9) == []  # one worker: x264 takes every core
+    monkeypatch.setattr(encode.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert x264_threads(4, 9) == ["-threads", "1"]  # never fewer than one
