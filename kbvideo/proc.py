@@ -77,6 +77,13 @@ def _preexec(death_signal: int, parent: int):
     return setup
 
 
+def usable_cores() -> int:
+    """CPUs this process may run on (its affinity where the system says, else every CPU)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM or SIGHUP arrived: unwinds like Ctrl-C, so temp files are removed on the way out."""
 

@@ -262,11 +262,11 @@ def test_a_caption_with_motion_none_is_there_on_its_first_frame(tmp_path, media)
 
 
 def test_x264_gets_its_share_of_the_cores_only_when_segments_outnumber_workers(monkeypatch):
-    from kbvideo.render import encode
+    from kbvideo import proc
 
-    monkeypatch.setattr(encode.os, "sched_getaffinity", lambda pid: set(range(4)), raising=False)
+    monkeypatch.setattr(proc, "usable_cores", lambda: 4)
     assert x264_threads(2, 3) == ["-threads", "2"]  # 4 cores, 2 workers busy between 3 segments
     assert x264_threads(2, 2) == []  # no more segments than workers: x264 may take the idle cores
     assert x264_threads(1, 9) == []  # one worker: x264 takes every core
-    monkeypatch.setattr(encode.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    monkeypatch.setattr(proc, "usable_cores", lambda: 1)
     assert x264_threads(4, 9) == ["-threads", "1"]  # never fewer than one

@@ -16,7 +16,6 @@ Files in OUTDIR: `<id>.mp4` (`<id>.draft.mp4` with --draft) with the renderer's 
 from __future__ import annotations
 
 import hashlib
-import os
 import queue
 import shutil
 import signal
@@ -52,7 +51,7 @@ DEFAULT_MAX_JOBS = 2
 
 
 def default_jobs() -> int:
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cpus = processes.usable_cores()
     return max(1, min(DEFAULT_MAX_JOBS, cpus)) if cpus <= 2 else max(1, cpus // 2)
 
 
@@ -281,7 +280,7 @@ def run_batch(villages: Sequence[Village], options: BatchOptions, *, stream: Tex
     # 2. render what needs it
     todo = {item.village.slug: item for item in prepared if item.job is not None}
     if options.render_jobs is None and not options.scheduler:
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        cpus = processes.usable_cores()
         for item in todo.values():
             item.job["render_jobs"] = max(1, cpus // min(jobs, max(1, len(todo))))
     if todo:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 
+from kbvideo import proc as processes
 from kbvideo.errors import RenderError
 from kbvideo.i18n import _
 from kbvideo.render import ffmpeg
@@ -56,11 +56,7 @@ def x264_threads(jobs: int, segments: int) -> list[str]:
     segments, or one worker, x264 takes the cores itself."""
     if jobs < 2 or segments <= jobs:
         return []
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return ["-threads", str(max(1, cores // jobs))]
+    return ["-threads", str(max(1, processes.usable_cores() // jobs))]
 
 
 def _decoded(shot) -> bool:
