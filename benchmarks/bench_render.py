@@ -539,8 +539,8 @@ def main() -> None:
         # decoded and encoded again as a_moviepy.py encodes (libx264 veryfast crf 23, 2 threads, yuv420p):
         # what any renderer that decodes and encodes these pictures spends, whatever it does in between.
         decode = [ff, "-hide_banner", "-nostats", "-loglevel", "error", "-i", str(out / "short-mp.mp4"), "-map", "0:v:0"]
-        encode = decode + ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-threads", "2", "-pix_fmt", "yuv420p",
-                           "-an", "-y", str(out / "floor-content-short.mp4")]
+        as_script = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-threads", "2", "-pix_fmt", "yuv420p", "-an", "-y"]
+        encode = decode + as_script + [str(out / "floor-content-short.mp4")]
         times[f"floor_content_{t:g}s_moviepy_settings"], _ = timed(lambda: subprocess.run(encode, check=True), cpu,
                                                                    f"floor_content_{t:g}s_moviepy_settings")
         # The job's own floor at the script's settings (pictures_floor.py): these T s' exact pictures (a lossless
@@ -549,10 +549,10 @@ def main() -> None:
         with pictures_floor.lossless_encoder(render_ffmpeg):
             render(short, lossless.name, fresh("pictures-short"))
         pictures_floor.unpack(ff, lossless, raw)
-        read = [ff, "-hide_banner", "-nostats", "-loglevel", "error", "-f", "nut", "-i", str(raw), "-map", "0:v:0"]
+        read = pictures_floor.read_command(ff, raw)  # the pictures only: the script's floors leave the sound out
         times[f"read_pictures_{t:g}s"], _ = timed(lambda: subprocess.run(read + ["-f", "null", "-"], check=True), cpu,
                                                   f"read_pictures_{t:g}s")
-        encode = read + encode[encode.index("-c:v"):-1] + [str(out / "floor-pictures-short.mp4")]
+        encode = read + as_script + [str(out / "floor-pictures-short.mp4")]
         times[f"floor_pictures_{t:g}s_moviepy_settings"], _ = timed(lambda: subprocess.run(encode, check=True), cpu,
                                                                     f"floor_pictures_{t:g}s_moviepy_settings")
         times[f"decode_stretches_{t:g}s"], _ = timed(

@@ -42,18 +42,14 @@ def lossless_encoder(render_ffmpeg):
     original = render_ffmpeg.Encoder.video_args
 
     def lossless(self, fps, frames=None):
-        args = original(self, fps, frames)
-        out, skip = [], 0
-        for i, arg in enumerate(args):
-            if skip:
-                skip -= 1
-                continue
+        args, out = iter(original(self, fps, frames)), []
+        for arg in args:
             if arg in ("-crf", "-profile:v", "-maxrate", "-bufsize"):
-                skip = 1
-                continue
-            out.append(arg)
+                next(args)  # the option's value goes with it
+            else:
+                out.append(arg)
         out[out.index("-preset") + 1] = "ultrafast"
-        return out[:2] + ["-qp", "0"] + out[2:]
+        return out + ["-qp", "0"]
 
     render_ffmpeg.Encoder.video_args = lossless
     try:
@@ -94,10 +90,12 @@ def unpack(ff: str, lossless: Path, raw: Path) -> None:
                     "-c:v", "rawvideo", "-f", "nut", str(raw)], check=True)
 
 
-def read_command(ff: str, raw: Path, lossless: Path) -> list[str]:
-    """The raw pictures and the programme's sound, read and decoded: floor_pictures' input side."""
-    return [ff, "-hide_banner", "-nostats", "-loglevel", "error", "-f", "nut", "-i", str(raw), "-i", str(lossless),
-            "-map", "0:v:0", "-map", "1:a:0"]
+def read_command(ff: str, raw: Path, lossless: Path | None = None) -> list[str]:
+    """The raw pictures and, with `lossless`, the programme's sound from it, read and decoded:
+    floor_pictures' input side."""
+    sound = ["-i", str(lossless)] if lossless else []
+    return [ff, "-hide_banner", "-nostats", "-loglevel", "error", "-f", "nut", "-i", str(raw), *sound,
+            "-map", "0:v:0", *(["-map", "1:a:0"] if lossless else [])]
 
 
 def floor_command(ff: str, raw: Path, lossless: Path, master, fps, frames: int, target: Path) -> list[str]:
