@@ -272,6 +272,12 @@ def truncate(timeline: Timeline, frames: int) -> Timeline:
                                transitions=tuple(t for t in timeline.transitions if t.start + t.duration <= frames))
 
 
+def moviepy_settings(profile):
+    """The profile with the MoviePy script's encoder settings (crf 23, no peak cap, AAC 128k) for the master."""
+    return dataclasses.replace(profile, master_crf=23, master_maxrate=None, master_bufsize=None,
+                               master_audio_bitrate="128k")
+
+
 def edited(timeline: Timeline) -> Timeline:
     """One caption changed, in the middle of the job."""
     texts = list(timeline.texts)
@@ -530,8 +536,7 @@ def main() -> None:
         # Like for like: the same render with the MoviePy script's encoder settings (crf 23, no peak cap,
         # AAC 128k) instead of the master's, and the encoder floor of the master's settings for this length:
         # the master's settings cost ~1.5x floor.sh's, which caps what any pipeline can reach against MoviePy.
-        same = dataclasses.replace(profile, master_crf=23, master_maxrate=None, master_bufsize=None,
-                                   master_audio_bitrate="128k")
+        same = moviepy_settings(profile)
         times[f"ours_{t:g}s_moviepy_settings"], _ = render(short, "short-mp.mp4", fresh("short-mp"), profile=same)
         cmd = floor_command(ff, t, out / "floor-master-short.mp4", master, plan.FPS)
         times[f"floor_master_{t:g}s"], _ = timed(lambda: subprocess.run(cmd, check=True), cpu, f"floor_master_{t:g}s")

@@ -1,7 +1,12 @@
 """A/B experiment: the final render of the reference job with extra ffmpeg output options on every segment.
 
     python benchmarks/bench_variants.py --seconds 60 --rounds 2 --variant threads1="-threads 1"
-                                        [--variant NAME="ARGS" ...] [--work bench-work/render]
+                                        [--variant NAME="ARGS" ...] [--variant NAME@SEGMENT="ARGS"]
+                                        [--moviepy-settings] [--work bench-work/render]
+
+`NAME@SEGMENT` applies the options to the segments whose name matches the glob SEGMENT only (e.g.
+`one@03-s03.2="-threads 1"`). `--moviepy-settings` renders at the MoviePy script's encoder settings, as
+bench_render.py's MoviePy comparison does.
 
 Each variant is injected through a KBVIDEO_FFMPEG wrapper (before the segment's `-f mp4 OUT`, wherever it
 stands among the outputs), so an
@@ -39,7 +44,7 @@ REAL=%(real)s
 args=("$@")
 out=()
 for ((i = 0; i < ${#args[@]}; i++)); do
-  if [[ "${args[i]}" == "-f" && "${args[i+1]:-}" == "mp4" && "${args[i+2]:-}" == */seg-*.mp4 ]]; then
+  if [[ "${args[i]}" == "-f" && "${args[i+1]:-}" == "mp4" && "${args[i+2]:-}" == */seg-%(segment)s.mp4 ]]; then
     out+=(%(extra)s)
   fi
   out+=("${args[i]}")
@@ -48,10 +53,11 @@ exec "$REAL" "${out[@]}"
 """
 
 
-def wrapper(folder: Path, name: str, extra: str, real: str) -> Path:
+def wrapper(folder: Path, name: str, extra: str, real: str, segment: str = "*") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"ffmpeg-{name}"
-    path.write_text(WRAPPER % {"real": shlex.quote(real), "extra": " ".join(shlex.quote(a) for a in shlex.split(extra))})
+    path.write_text(WRAPPER % {"real": shlex.quote(real), "extra": " ".join(shlex.quote(a) for a in shlex.split(extra)),
+                               "segment": segment})
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
     return path
 
@@ -70,23 +76,30 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--variant", action="append", default=[], metavar='NAME="ARGS"')
+    parser.add_argument("--moviepy-settings", action="store_true",
+                        help="the MoviePy script's encoder settings (crf 23, no peak cap, AAC 128k)")
     parser.add_argument("--work", type=Path, default=bench.REPO / "bench-work" / "render")
     parser.add_argument("--anchor", type=Path, default=bench.default_anchor())
     args = parser.parse_args()
     work = args.work.resolve()
     plan = bench.load_plan(args.anchor, work)
     profile = load_profile()
+    if args.moviepy_settings:
+        profile = bench.moviepy_settings(profile)
     full = bench.reference_timeline(plan, work / "src")
     job = bench.truncate(full, min(full.duration, round(args.seconds * plan.FPS)))
     real = ffmpeg_bin.ffmpeg_exe()
     variants = {"baseline": ""}
+    segments = {"baseline": "*"}
     for item in args.variant:
         name, _, extra = item.partition("=")
+        name, _, segment = name.partition("@")
         variants[name] = extra
+        segments[name] = segment or "*"
     folder = work / "variants"
     out = folder / "out"
     out.mkdir(parents=True, exist_ok=True)
-    wrappers = {name: wrapper(folder, name, extra, real) for name, extra in variants.items()}
+    wrappers = {name: wrapper(folder, name, extra, real, segments[name]) for name, extra in variants.items()}
     times: dict[str, list[float]] = {name: [] for name in variants}
     cpu: dict[str, list[float]] = {name: [] for name in variants}  # CPU seconds, ffmpeg children included
     loads = [bench.load_average()]
@@ -121,7 +134,7 @@ def main() -> None:
         print(f"  {name:<12} best {min(spent):7.1f} s  all {[round(x, 1) for x in spent]}  "
               f"/ baseline {min(spent) / base:5.3f}  CPU {[round(x, 1) for x in cpu[name]]}  frames {o['decoded_frames']} pictures {o['pictures']} "
               f"size {o['size']}  A/V {o['video_s']:.3f}/{o['audio_s']:.3f}  PSNR {o.get('psnr_vs_baseline', '-')}")
-    (work / "variants.json").write_text(json.dumps({"seconds": job.duration_seconds, "variants": variants,
+    (work / "variants.json").write_text(json.dumps({"seconds": job.duration_seconds, "variants": variants, "segments": segments,
                                                     "times": times, "cpu": cpu, "outputs": outputs, "load": loads}, indent=2))
 
 

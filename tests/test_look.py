@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import av
 import numpy as np
@@ -118,6 +119,12 @@ def test_master_settings_from_the_profile_reach_the_stream(programme):
     assert b"aq=3" in options
     want = x264_threads(DEFAULT_JOBS, len(report["segments"]))  # 3 segments, 2 workers: x264 on its share
     assert want and f" threads={want[1]} ".encode() in options
+    # every segment's x264 leaves its settings in the stream: the last body to start has a thread per core
+    seis = [data[k:k + 2000] for k in range(len(data)) if data.startswith(b"x264 - core", k)]
+    threads = sorted(int(re.search(rb" threads=(\d+) ", sei).group(1)) for sei in seis)
+    assert len(seis) == len(report["segments"])
+    last = x264_threads(DEFAULT_JOBS, len(report["segments"]), last=True)
+    assert threads == sorted([int(want[1])] * (len(seis) - 1) + [int(last[1])])
     with av.open(str(result.path)) as container:  # a plain sine needs fewer bits than asked; still over the old 160k
         assert container.streams.audio[0].codec_context.bit_rate > 160000
     assert report["encoder"]["crf"] == 18 and report["audio_bitrate"] == "320k"
@@ -266,6 +273,7 @@ def test_x264_gets_its_share_of_the_cores_only_when_segments_outnumber_workers(m
 
     monkeypatch.setattr(proc, "usable_cores", lambda: 4)
     assert x264_threads(2, 3) == ["-threads", "2"]  # 4 cores, 2 workers busy between 3 segments
+    assert x264_threads(2, 3, last=True) == ["-threads", "4"]  # the last body: the other worker runs dry
     assert x264_threads(2, 2) == []  # no more segments than workers: x264 may take the idle cores
     assert x264_threads(1, 9) == []  # one worker: x264 takes every core
     monkeypatch.setattr(proc, "usable_cores", lambda: 1)

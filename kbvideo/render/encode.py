@@ -47,16 +47,19 @@ def count_frames(path: Path) -> tuple[int, float, float]:
     return frames, vmax, amax
 
 
-def x264_threads(jobs: int, segments: int) -> list[str]:
-    """x264's thread option for every segment of a render that encodes `segments` with `jobs` workers.
+def x264_threads(jobs: int, segments: int, last: bool = False) -> list[str]:
+    """x264's thread option for a segment of a render that encodes `segments` with `jobs` workers.
     With more segments than workers, the workers keep the cores busy between them, so each x264 gets
     its share of the cores: on 2 cores, one thread each, which spent 4-5 % less CPU than x264's own
     count (3 frame threads and a lookahead per process) in every round of a 4-round A/B
-    (benchmarks/README.md), and encodes the same bits whatever else runs beside it. With fewer
-    segments, or one worker, x264 takes the cores itself."""
+    (benchmarks/README.md), and encodes the same bits whatever else runs beside it. The `last` body
+    to start gets a thread per core: the other workers run out of work while it encodes (on the 30-s
+    reference render one core stood idle for the last 3.3 s), and its extra thread takes that core
+    instead. With fewer segments, or one worker, x264 takes the cores itself."""
     if jobs < 2 or segments <= jobs:
         return []
-    return ["-threads", str(max(1, processes.usable_cores() // jobs))]
+    cores = processes.usable_cores()
+    return ["-threads", str(cores if last else max(1, cores // jobs))]
 
 
 def _decoded(shot) -> bool:
@@ -79,7 +82,6 @@ class Encoding:
         next to a transition that is also to do draws the frames the transition needs from the same clip
         on the way (kbvideo.render.segments.Handoff); the transition runs once its bodies are done, ahead
         of the bodies still waiting, so few handed-over frames sit in the temp folder at a time."""
-        self.x264_threads = x264_threads(self.jobs, len(todo))
         offers = handoffs([s for s, _target in todo], _decoded)
         path = lambda h: self.temp / f"handoff-{h.consumer}-{h.side}.nut"  # noqa: E731
         give: dict[str, dict] = {}
@@ -90,6 +92,8 @@ class Encoding:
             take.setdefault(h.consumer, {})[h.side] = path(h)
             waits.setdefault(h.consumer, set()).add(h.producer)
         bodies = deque(x for x in todo if x[0].name not in waits)  # programme order: transitions get ready early
+        last = bodies[-1][0].name if bodies else None
+        self.x264_threads = {s.name: x264_threads(self.jobs, len(todo), last=s.name == last) for s, _target in todo}
         ready: deque = deque()
         later = {x[0].name: x for x in todo if x[0].name in waits}
         running: dict = {}
@@ -135,7 +139,7 @@ class Encoding:
         tmp = self.temp / f"seg-{segment.name}.mp4"
         used = []
         extra = [arg for output in graph.outputs_extra for arg in output]  # draft proxies made on the way
-        ffmpeg.run([*args, "-an", *self.encoder.video_args(t.fps, segment.frames), *self.x264_threads,
+        ffmpeg.run([*args, "-an", *self.encoder.video_args(t.fps, segment.frames), *self.x264_threads.get(segment.name, []),
                     "-frames:v", str(segment.frames),
                     "-f", "mp4", str(tmp), *extra], what=_("rendering {name}").format(name=segment.name),
                    on_frame=lambda n: self.report(segment.name, n), cancel=self.cancel, children=self.children,

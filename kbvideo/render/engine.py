@@ -165,7 +165,7 @@ class _Render(AssetCache, Encoding, Finishing):
         self.stages = Stages(self.lock)  # per-stage wall / CPU / memory (report "stages")
         self.segment_stats: dict[str, dict] = {}  # segment name → its encode's figures (report "segments")
         self.pool_started = time.perf_counter()  # reset when the pool starts: segments' "began" counts from it
-        self.x264_threads: list[str] = []  # set by encode_all for the segments it encodes
+        self.x264_threads: dict[str, list[str]] = {}  # set by encode_all: x264 threads per segment name
         self.fingerprint = code_fingerprint()
 
     # ---------- checks before any work
