@@ -26,7 +26,7 @@ class Overlay:
 
 
 ASSETS = Assets(clip=lambda path, span: ClipSource(path, (1280, 720)), still=lambda shot: Path("/s.png"),
-                motion=lambda shot: ("video", Path("/m.mp4")), text=lambda item: Overlay("/t.png"))
+                motion=lambda shot: ("video", Path("/m.mp4"), shot.duration), text=lambda item: Overlay("/t.png"))
 
 
 def board_with(project: Path, transition: str, motion: str = "none"):

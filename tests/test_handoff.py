@@ -105,3 +105,44 @@ def test_a_title_card_hands_its_tail_to_the_crossfade(tmp_path, monkeypatch):
     assert len(ours) == len(theirs) == t.duration
     for n, (p, q) in enumerate(zip(ours, theirs)):
         assert np.array_equal(p, q), f"frame {n} differs"
+
+
+@pytest.mark.media
+def test_a_settled_card_is_held_by_the_segments_not_stored(tmp_path, monkeypatch):
+    """A card's cached file holds only the frames that differ (kbvideo.render.motion.drawn_frames); the
+    segments repeat its last one: the second chunk of an 8-s card starts past it, and so does the
+    crossfade when it reads the file itself. Every frame is the painter's frame of that index (or the
+    settled one), with the handoff and without it, and both renders are the same."""
+    from kbvideo.render.motion import drawn_frames
+    from kbvideo.render.painters import make_painter
+
+    b = moving_clip(tmp_path, "b.mp4", "smptehdbars")
+    fps, x, n = Fraction(30), 8, 240
+    card = Shot("card", "a", 0, n, title="Kampung KB Jenggot", subtitle="Profil")
+    shots = (card, Shot("clip", "b", n - x, 30, b, source_in=10))
+    scenes = tuple(SceneSpan(s.scene, "other", (), s.start, s.duration) for s in shots)
+    t = Timeline(fps, 160, 90, n + 30 - x, scenes, shots, (), (), (Transition("crossfade", "a", "b", n - x, x),))
+    drawn = drawn_frames(card, 160, 90, fps)
+    assert 1 < drawn < 100
+    handed = render_timeline(t, tmp_path / "handed.mp4", profile=PROFILE, cache_dir=tmp_path / "c1", check=False)
+    names = [r["name"] for r in handed.segments]
+    assert names[:2] == ["01-a.1", "01-a.2"]  # chunked: the second chunk starts in the held part
+    assert next(r["start"] for r in handed.segments if r["name"] == "01-a.2") > drawn
+    (motion_file,) = (tmp_path / "c1" / "motion").glob("*.mp4")
+    with av.open(str(motion_file)) as container:
+        assert container.streams.video[0].frames == drawn
+    monkeypatch.setattr(encode, "handoffs", lambda segments, is_clip: [])
+    plain = render_timeline(t, tmp_path / "plain.mp4", profile=PROFILE, cache_dir=tmp_path / "c2", check=False)
+    ours, theirs = frames(handed.path), frames(plain.path)
+    assert len(ours) == len(theirs) == t.duration
+    for k, (p, q) in enumerate(zip(ours, theirs)):
+        assert np.array_equal(p, q), f"frame {k} differs"
+    painter = make_painter(card, 160, 90, fps)
+    with av.open(str(handed.path)) as container:
+        rgb = [f.to_ndarray(format="rgb24").astype(int) for f in container.decode(video=0)]
+    for k in range(n - x):  # the card alone (the crossfade blends it with b)
+        error = np.abs(rgb[k] - painter.frame(min(k, drawn - 1)).astype(int)).mean()
+        assert error < 4, (k, error)
+        if k + 1 < drawn and not np.array_equal(painter.frame(k), painter.frame(k + 1)):
+            # a moving frame: closer to its own index than to the next one (nothing shifted or held early)
+            assert error < np.abs(rgb[k] - painter.frame(k + 1).astype(int)).mean(), k

@@ -17,7 +17,7 @@ from kbvideo.media.ffmpeg_bin import ffmpeg_exe
 from kbvideo.render.ffmpeg import TO_709
 from kbvideo.render.graphics import TextFitError
 from kbvideo.render import paint, painters
-from kbvideo.render.motion import render_motion_shot
+from kbvideo.render.motion import drawn_frames, render_motion_shot
 from kbvideo.render.paint import format_number
 from kbvideo.render.painters import make_painter
 from kbvideo.timeline.model import Shot
@@ -50,7 +50,9 @@ def test_exact_frames_size_and_format(tmp_path, shot, fps):
     out = render_motion_shot(shot, 320, 180, fps, tmp_path / "shot.mp4")
     assert out == tmp_path / "shot.mp4"
     header, frames, facts = decoded(out)
-    assert header == len(frames) == shot.duration
+    # the frames that differ; the segments repeat the last (test_render_holds_the_settled_frame)
+    assert header == len(frames) == drawn_frames(shot, 320, 180, fps)
+    assert 1 < len(frames) <= shot.duration
     assert facts == (320, 180, "yuv420p", fps, "h264")
     assert not np.array_equal(frames[0], frames[-1])  # animated
     assert [p.name for p in tmp_path.iterdir()] == ["shot.mp4"]  # no temp file left
@@ -62,16 +64,18 @@ def test_intermediate_is_lossless_bt709(tmp_path):
     BT.709 conversion of the painter's frames (x264 lossless), tagged BT.709 limited range."""
     out = render_motion_shot(CARD, 320, 180, Fraction(30), tmp_path / "card.mp4")
     painter = make_painter(CARD, 320, 180, Fraction(30))
-    rgb = b"".join(painter.frame(i).tobytes() for i in range(CARD.duration))
+    drawn = drawn_frames(CARD, 320, 180, Fraction(30))
+    assert drawn == painter.hold_from + 1 < CARD.duration
+    rgb = b"".join(painter.frame(i).tobytes() for i in range(drawn))
     want = subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "320x180",
                            "-r", "30", "-i", "-", "-vf", f"scale={TO_709},format=yuv420p", "-f", "rawvideo", "-"],
                           input=rgb, capture_output=True, check=True).stdout
     with av.open(str(out)) as container:
         stream = container.streams.video[0]
-        assert stream.frames == CARD.duration
+        assert stream.frames == drawn
         frames = list(container.decode(stream))
     got = b"".join(f.to_ndarray().tobytes() for f in frames)  # yuv420p: Y, then U, then V, unpadded
-    assert len(got) == len(want) == CARD.duration * 320 * 180 * 3 // 2
+    assert len(got) == len(want) == drawn * 320 * 180 * 3 // 2
     assert got == want
     # 1 = BT.709 for matrix, primaries and transfer; range 1 = limited (tv)
     frame = frames[0]
@@ -99,8 +103,8 @@ def test_card_background_colour_is_kept(tmp_path):
 @pytest.mark.media
 @pytest.mark.parametrize("shot", [CARD, COUNTDOWN, BARS], ids=["card", "countdown", "bars"])
 def test_every_frame_of_the_file_is_the_painters_frame(tmp_path, shot, monkeypatch):
-    """Only the frames that differ are drawn and piped; ffmpeg repeats the settled one (after the
-    colour conversion). Each frame of the file must still be the painter's frame of that index."""
+    """Only the frames that differ are drawn, piped and stored (the segments repeat the settled one).
+    Each frame of the file must be the painter's frame of that index."""
     from moviepy.video.io.ffmpeg_writer import FFMPEG_VideoWriter
 
     painter = make_painter(shot, 320, 180, Fraction(30))
@@ -110,12 +114,12 @@ def test_every_frame_of_the_file_is_the_painters_frame(tmp_path, shot, monkeypat
     monkeypatch.setattr(FFMPEG_VideoWriter, "write_frame", lambda self, frame: (piped.append(1), write(self, frame)))
     _header, frames, _facts = decoded(render_motion_shot(shot, 320, 180, Fraction(30), tmp_path / "m.mp4"))
     assert len(piped) == painter.hold_from + 1  # the held frame once
-    assert len(frames) == shot.duration
+    assert len(frames) == painter.hold_from + 1
     for index, got in enumerate(frames):
         want = painter.frame(index).astype(int)
         error = np.abs(got.astype(int) - want).mean()
         assert error < 3, (index, error)
-        if index + 1 < shot.duration and not np.array_equal(want, painter.frame(index + 1)):
+        if index + 1 < len(frames) and not np.array_equal(want, painter.frame(index + 1)):
             # a moving frame: closer to its own index than to the next one (no frame shifted or repeated early)
             assert error < np.abs(got.astype(int) - painter.frame(index + 1).astype(int)).mean(), index
 

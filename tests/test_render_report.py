@@ -79,6 +79,7 @@ def test_report_has_per_stage_and_per_segment_figures(media, tmp_path):
     motion = stages["motion_graphics"]  # the title card: drawn in Python, encoded by MoviePy's ffmpeg
     assert motion["count"] == 1 and motion["cpu"] > 0 and motion["frames"] == 10
     assert [(i["scene"], i["kind"], i["frames"]) for i in motion["items"]] == [("c", "card", 10)]
+    assert 1 <= motion["items"][0]["drawn"] <= 10  # the frames that differ: the file holds those
     assert stages["stills"]["count"] == 1 and stages["text_overlays"]["count"] == 1
     for python_stage in ("text_check", "layout", "source_facts", "plan", "sidecars", "check"):
         assert stages[python_stage]["count"] == 1 and stages[python_stage]["wall"] >= 0, python_stage

@@ -23,7 +23,7 @@ from kbvideo.i18n import _
 from kbvideo.render import ffmpeg
 from kbvideo.render.graph import ClipSource, ProxyOut, read_colors
 from kbvideo.render.graphics import render_draft_mark, render_text_overlay
-from kbvideo.render.motion import render_motion_shot
+from kbvideo.render.motion import drawn_frames, render_motion_shot
 from kbvideo.render.stages import Stages, usage_dict
 from kbvideo.render.stills import StillLayers, contain_size, fit_layers, fit_picture
 from kbvideo.vocab.effects import MOTION
@@ -223,13 +223,15 @@ class AssetCache:
 
         return self._memo(("still", shot.source, shot.fit, shot.fill, moving), make)
 
-    def motion_asset(self, shot) -> tuple[str, Path]:
+    def motion_asset(self, shot) -> tuple[str, Path, int]:
+        """("video", the cached motion file, the frames it holds: the shot's others repeat its last)."""
         t = self.timeline
 
-        def make() -> tuple[str, Path]:
+        def make() -> tuple[str, Path, int]:
             plain = {f.name: getattr(shot, f.name) for f in dataclasses.fields(shot) if f.name not in ("start", "where", "scene")}
-            key = hashlib.sha256(json.dumps([plain, t.width, t.height, str(t.fps), self.draft, self.fingerprint],
-                                            default=str).encode()).hexdigest()[:24]
+            drawn = drawn_frames(dataclasses.replace(shot, start=0), t.width, t.height, t.fps)
+            key = hashlib.sha256(json.dumps([plain, t.width, t.height, str(t.fps), self.draft, self.fingerprint,
+                                             "drawn", drawn], default=str).encode()).hexdigest()[:24]
             final = self._cache_file("motion", key, ".mp4")
             if not self._intact(final, _("motion graphic")):
                 tmp = self.temp / f"motion-{key}.mp4"
@@ -238,12 +240,12 @@ class AssetCache:
                                           cancel=self.cancel, stats=used.append)
                 wall, usage = time.perf_counter() - started, (used or [None])[0]  # drawing, encoding, checking
                 self.stages.add("motion_graphics", wall, usage, frames=shot.duration,
-                                item={"scene": shot.scene, "kind": shot.kind, "frames": shot.duration,
+                                item={"scene": shot.scene, "kind": shot.kind, "frames": shot.duration, "drawn": drawn,
                                       **usage_dict(usage, wall)})
                 self._store(Path(made), final)
             else:
                 self.stages.add("motion_graphics", 0.0, count=0, cached=1)
-            return "video", final
+            return "video", final, drawn
 
         return self._memo(("motion", shot.kind, shot.title, shot.subtitle, shot.color, shot.chart, shot.duration), make)
 

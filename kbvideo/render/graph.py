@@ -264,13 +264,22 @@ class SegmentGraph:
             return self.gap_piece(piece.count)
         return SHOT_KIND[shot.kind].draw(self, shot, piece.offset, piece.count, assets)
 
-    def painted_piece(self, asset: tuple[str, Path], offset: int, count: int, duration: int) -> str:
-        """A card or chart drawn by its painter: an encoded video, or one still frame (nothing moves)."""
-        kind, path = asset
-        if kind == "video":
-            return self.video_piece(ClipSource(str(path), (self.width, self.height)), offset, count,
-                                    "contain", "#000000")
-        return self.still_piece(path, offset, count, duration, "none")
+    def painted_piece(self, asset: tuple[str, Path, int], offset: int, count: int, duration: int) -> str:
+        """A card or chart drawn by its painter: an encoded video of its first `drawn` frames, whose last
+        frame holds for the rest of the shot (kbvideo.render.motion.drawn_frames), or one still frame."""
+        kind, path, drawn = asset
+        if kind != "video":
+            return self.still_piece(path, offset, count, duration, "none")
+        source = ClipSource(str(path), (self.width, self.height))
+        if offset + count <= drawn:
+            return self.video_piece(source, offset, count, "contain", "#000000")
+        first = min(offset, drawn - 1)  # read from the file up to its last frame, then repeat that one
+        read = self.video_piece(source, first, drawn - first, "contain", "#000000")
+        out = self.label("held")
+        self.filters.append(f"[{read}]tpad=stop_mode=clone:stop={offset + count - drawn},"
+                            f"trim=start_frame={offset - first}:end_frame={offset - first + count},"
+                            f"{self._restamp()}[{out}]")
+        return out
 
     def layer(self, layer: Layer, assets: Assets, index: int = 0) -> str:
         if index in self.take:  # a transition's layer whose frames a neighbouring body drew (Handoff)
