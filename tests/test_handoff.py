@@ -46,6 +46,18 @@ def frames(path) -> list[np.ndarray]:
         return [f.to_ndarray(format="yuv420p") for f in container.decode(video=0)]
 
 
+def assert_same_without_handoffs(t: Timeline, handed, tmp_path, monkeypatch, **kw) -> list[np.ndarray]:
+    """Render `t` again with nothing handed over; every frame must equal the `handed` render's. Its frames."""
+    monkeypatch.setattr(encode, "handoffs", lambda segments, is_clip: [])
+    plain = render_timeline(t, tmp_path / "plain.mp4", profile=PROFILE, cache_dir=tmp_path / "c2", check=False, **kw)
+    assert all("handoff" not in r for r in plain.segments)
+    ours, theirs = frames(handed.path), frames(plain.path)
+    assert len(ours) == len(theirs) == t.duration
+    for n, (x, y) in enumerate(zip(ours, theirs)):
+        assert np.array_equal(x, y), f"frame {n} differs"
+    return ours
+
+
 @pytest.mark.media
 @pytest.mark.parametrize("draft", [False, True])
 def test_handed_frames_are_the_frames_the_transition_draws(tmp_path, monkeypatch, draft):
@@ -59,14 +71,7 @@ def test_handed_frames_are_the_frames_the_transition_draws(tmp_path, monkeypatch
     assert rows["02-b"]["handoff"] == {"gave": [0, 1], "took": []}  # head to the crossfade, tail to the fade
     assert not [p for p in tmp_path.rglob("*.nut")]  # read and removed with the temp folder
 
-    monkeypatch.setattr(encode, "handoffs", lambda segments, is_clip: [])
-    plain = render_timeline(t, tmp_path / "plain.mp4", profile=PROFILE, cache_dir=tmp_path / "c2", check=False,
-                            draft=draft)
-    assert all("handoff" not in r for r in plain.segments)
-    ours, theirs = frames(handed.path), frames(plain.path)
-    assert len(ours) == len(theirs) == t.duration
-    for n, (x, y) in enumerate(zip(ours, theirs)):
-        assert np.array_equal(x, y), f"frame {n} differs"
+    assert_same_without_handoffs(t, handed, tmp_path, monkeypatch, draft=draft)
 
 
 @pytest.mark.media
@@ -99,12 +104,7 @@ def test_a_title_card_hands_its_tail_to_the_crossfade(tmp_path, monkeypatch):
     rows = {r["name"]: r for r in handed.segments}
     assert rows["01-crossfade"]["handoff"] == {"gave": [], "took": [0, 1]}
     assert rows["01-a"]["handoff"] == {"gave": [0], "took": []}
-    monkeypatch.setattr(encode, "handoffs", lambda segments, is_clip: [])
-    plain = render_timeline(t, tmp_path / "plain.mp4", profile=PROFILE, cache_dir=tmp_path / "c2", check=False)
-    ours, theirs = frames(handed.path), frames(plain.path)
-    assert len(ours) == len(theirs) == t.duration
-    for n, (p, q) in enumerate(zip(ours, theirs)):
-        assert np.array_equal(p, q), f"frame {n} differs"
+    assert_same_without_handoffs(t, handed, tmp_path, monkeypatch)
 
 
 @pytest.mark.media
@@ -131,12 +131,7 @@ def test_a_settled_card_is_held_by_the_segments_not_stored(tmp_path, monkeypatch
     (motion_file,) = (tmp_path / "c1" / "motion").glob("*.mp4")
     with av.open(str(motion_file)) as container:
         assert container.streams.video[0].frames == drawn
-    monkeypatch.setattr(encode, "handoffs", lambda segments, is_clip: [])
-    plain = render_timeline(t, tmp_path / "plain.mp4", profile=PROFILE, cache_dir=tmp_path / "c2", check=False)
-    ours, theirs = frames(handed.path), frames(plain.path)
-    assert len(ours) == len(theirs) == t.duration
-    for k, (p, q) in enumerate(zip(ours, theirs)):
-        assert np.array_equal(p, q), f"frame {k} differs"
+    assert_same_without_handoffs(t, handed, tmp_path, monkeypatch)
     painter = make_painter(card, 160, 90, fps)
     with av.open(str(handed.path)) as container:
         rgb = [f.to_ndarray(format="rgb24").astype(int) for f in container.decode(video=0)]
