@@ -23,6 +23,7 @@ from typing import Callable, Protocol
 
 from kbvideo.render.ffmpeg import TAG_709, TO_709, seconds
 from kbvideo.render.segments import Handoff, Layer, Piece, Segment
+from kbvideo.render.sources import assumed_colors
 from kbvideo.vocab.effects import MOTION, SHOT_KIND, TEXT_MOTION, TRANSITION
 
 PREROLL = 2  # frames decoded before a clip's in point, so seeking never lands past it
@@ -37,6 +38,11 @@ def read_colors(assume: str, hdr: bool) -> str:
     the tone map to BT.709. Empty for a tagged SDR clip. The render, its proxies and the review's
     pictures all read clips through it."""
     return (f"setparams={assume}," if assume else "") + (TONEMAP + "," if hdr else "")
+
+
+def read_video_colors(video) -> str:
+    """`read_colors` for a probed video stream (kbvideo.media.probe): what the review reads clips with."""
+    return read_colors(assumed_colors(video), video.hdr)
 # frames of fade in and out per text kind (at 30 fps; scaled to the rate), and whether it slides in
 
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from kbvideo.fsutil import write_atomic
 from kbvideo.i18n import _
-from kbvideo.render.graph import read_colors
-from kbvideo.render.sources import assumed_colors
+from kbvideo.render.graph import read_video_colors
 from kbvideo.review.model import Review, build_review
 from kbvideo.review.page import TOPIC_COLOURS, data_uri, render_page, shot_label
 from kbvideo.review.sheet import SceneBand, Tile, programme_sheet, save_small_jpeg
@@ -44,7 +43,7 @@ def write_review(plan, out_dir: Path, *, draft: Path | None = None, sheet: bool 
     review = build_review(plan, draft)
     timeline = review.timeline
     shots = [shot for scene in review.scenes for shot in scene.shots]
-    colors = {path: read_colors(assumed_colors(info.main_video), info.main_video.hdr)
+    colors = {path: read_video_colors(info.main_video)
               for path, info in plan.media.items() if info.main_video is not None}
     box = _box(timeline, PAGE_THUMB[0] * 2)  # drawn at twice the shown size: sharp on phones
     images = shot_thumbnails(shots, box, timeline.fps, colors_of=lambda p: colors.get(p, ""), cache=cache)

@@ -20,8 +20,7 @@ from kbvideo.fsutil import write_atomic
 from kbvideo.i18n import _
 from kbvideo.media.ffmpeg_bin import ffmpeg_exe
 from kbvideo.media.probe import MediaInfo, probe_all
-from kbvideo.render.graph import read_colors
-from kbvideo.render.sources import assumed_colors
+from kbvideo.render.graph import read_video_colors
 from kbvideo.review.sheet import Tile, grid_sheet, save_small_jpeg
 from kbvideo.timecode import format_fps, format_seconds
 
@@ -101,7 +100,7 @@ def sample_frames(info: MediaInfo, every: float, width: int = TILE_WIDTH) -> tup
     height = max(2, round(width * dh / dw / 2) * 2)
     duration = video.duration or info.duration or 0.0
     times = moments(duration, every)
-    chain = read_colors(assumed_colors(video), video.hdr) + (  # as the render reads it
+    chain = read_video_colors(video) + (  # as the render reads it
         # the first frame at or after each multiple of `every` (the fps filter would take the frame half a step later)
         f"select='isnan(prev_selected_t)+gte(floor(t/{every}+1e-6)-floor(prev_selected_t/{every}+1e-6)\\,1)',"
         f"scale={width}:{height}:flags=bicubic,setsar=1,format=rgb24")
