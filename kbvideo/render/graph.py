@@ -43,7 +43,6 @@ def read_colors(assume: str, hdr: bool) -> str:
 def read_video_colors(video) -> str:
     """`read_colors` for a probed video stream (kbvideo.media.probe): what the review reads clips with."""
     return read_colors(assumed_colors(video), video.hdr)
-# frames of fade in and out per text kind (at 30 fps; scaled to the rate), and whether it slides in
 
 
 @dataclass(frozen=True, slots=True)
