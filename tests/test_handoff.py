@@ -46,8 +46,8 @@ def frames(path) -> list[np.ndarray]:
         return [f.to_ndarray(format="yuv420p") for f in container.decode(video=0)]
 
 
-def assert_same_without_handoffs(t: Timeline, handed, tmp_path, monkeypatch, **kw) -> list[np.ndarray]:
-    """Render `t` again with nothing handed over; every frame must equal the `handed` render's. Its frames."""
+def assert_same_without_handoffs(t: Timeline, handed, tmp_path, monkeypatch, **kw) -> None:
+    """Render `t` again with nothing handed over; every frame must equal the `handed` render's."""
     monkeypatch.setattr(encode, "handoffs", lambda segments, is_clip: [])
     plain = render_timeline(t, tmp_path / "plain.mp4", profile=PROFILE, cache_dir=tmp_path / "c2", check=False, **kw)
     assert all("handoff" not in r for r in plain.segments)
@@ -55,7 +55,6 @@ def assert_same_without_handoffs(t: Timeline, handed, tmp_path, monkeypatch, **k
     assert len(ours) == len(theirs) == t.duration
     for n, (x, y) in enumerate(zip(ours, theirs)):
         assert np.array_equal(x, y), f"frame {n} differs"
-    return ours
 
 
 @pytest.mark.media

@@ -120,7 +120,7 @@ def test_master_settings_from_the_profile_reach_the_stream(programme):
     want = x264_threads(DEFAULT_JOBS, len(report["segments"]))  # 3 segments, 2 workers: x264 on its share
     assert want and f" threads={want[1]} ".encode() in options
     # every segment's x264 leaves its settings in the stream: the last body to start has a thread per core
-    seis = [data[k:k + 2000] for k in range(len(data)) if data.startswith(b"x264 - core", k)]
+    seis = [data[m.start():m.start() + 2000] for m in re.finditer(rb"x264 - core", data)]
     threads = sorted(int(re.search(rb" threads=(\d+) ", sei).group(1)) for sei in seis)
     assert len(seis) == len(report["segments"])
     last = x264_threads(DEFAULT_JOBS, len(report["segments"]), last=True)

@@ -50,7 +50,7 @@ def test_exact_frames_size_and_format(tmp_path, shot, fps):
     out = render_motion_shot(shot, 320, 180, fps, tmp_path / "shot.mp4")
     assert out == tmp_path / "shot.mp4"
     header, frames, facts = decoded(out)
-    # the frames that differ; the segments repeat the last (test_render_holds_the_settled_frame)
+    # the frames that differ; the segments repeat the last (test_handoff.py: test_a_settled_card_is_held_by_the_segments_not_stored)
     assert header == len(frames) == drawn_frames(shot, 320, 180, fps)
     assert 1 < len(frames) <= shot.duration
     assert facts == (320, 180, "yuv420p", fps, "h264")

@@ -229,9 +229,9 @@ class AssetCache:
 
         def make() -> tuple[str, Path, int]:
             plain = {f.name: getattr(shot, f.name) for f in dataclasses.fields(shot) if f.name not in ("start", "where", "scene")}
-            drawn = drawn_frames(dataclasses.replace(shot, start=0), t.width, t.height, t.fps)
-            key = hashlib.sha256(json.dumps([plain, t.width, t.height, str(t.fps), self.draft, self.fingerprint,
-                                             "drawn", drawn], default=str).encode()).hexdigest()[:24]
+            key = hashlib.sha256(json.dumps([plain, t.width, t.height, str(t.fps), self.draft, self.fingerprint],
+                                            default=str).encode()).hexdigest()[:24]
+            drawn = drawn_frames(dataclasses.replace(shot, start=0), t.width, t.height, t.fps)  # follows from the key
             final = self._cache_file("motion", key, ".mp4")
             if not self._intact(final, _("motion graphic")):
                 tmp = self.temp / f"motion-{key}.mp4"
