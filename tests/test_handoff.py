@@ -109,8 +109,8 @@ def test_a_title_card_hands_its_tail_to_the_crossfade(tmp_path, monkeypatch):
 @pytest.mark.media
 def test_a_settled_card_is_held_by_the_segments_not_stored(tmp_path, monkeypatch):
     """A card's cached file holds only the frames that differ (kbvideo.render.motion.drawn_frames); the
-    segments repeat its last one: the second chunk of an 8-s card starts past it, and so does the
-    crossfade when it reads the file itself. Every frame is the painter's frame of that index (or the
+    segments repeat its last one: the held GOP (kbvideo.render.segments) and the frames after it start past
+    it, and so does the crossfade when it reads the file itself. Every frame is the painter's frame of that index (or the
     settled one), with the handoff and without it, and both renders are the same."""
     from kbvideo.render.motion import drawn_frames
     from kbvideo.render.painters import make_painter
@@ -124,9 +124,10 @@ def test_a_settled_card_is_held_by_the_segments_not_stored(tmp_path, monkeypatch
     drawn = drawn_frames(card, 160, 90, fps)
     assert 1 < drawn < 100
     handed = render_timeline(t, tmp_path / "handed.mp4", profile=PROFILE, cache_dir=tmp_path / "c1", check=False)
-    names = [r["name"] for r in handed.segments]
-    assert names[:2] == ["01-a.1", "01-a.2"]  # chunked: the second chunk starts in the held part
-    assert next(r["start"] for r in handed.segments if r["name"] == "01-a.2") > drawn
+    rows = {r["name"]: r for r in handed.segments}
+    assert list(rows)[:3] == ["01-a.1", "01-a.2", "01-a.3"]
+    assert rows["01-a.2"]["start"] >= drawn - 1 and rows["01-a.2"]["repeat"] > 1  # held: one GOP read past the stored frames
+    assert rows["01-a.3"]["start"] > drawn and rows["01-a.3"]["handoff"] == {"gave": [0], "took": []}
     (motion_file,) = (tmp_path / "c1" / "motion").glob("*.mp4")
     with av.open(str(motion_file)) as container:
         assert container.streams.video[0].frames == drawn

@@ -26,7 +26,7 @@ from kbvideo.render.graphics import render_draft_mark, render_text_overlay
 from kbvideo.render.motion import drawn_frames, render_motion_shot
 from kbvideo.render.stages import Stages, usage_dict
 from kbvideo.render.stills import StillLayers, contain_size, fit_layers, fit_picture
-from kbvideo.vocab.effects import MOTION
+from kbvideo.vocab.effects import MOTION, SHOT_KIND
 
 SEAL_SUFFIX = ".sha256"
 PROXY_CRF = 20
@@ -222,6 +222,19 @@ class AssetCache:
             return self._store(made, final)
 
         return self._memo(("still", shot.source, shot.fit, shot.fill, moving), make)
+
+    def settled_from(self, shot) -> int | None:
+        """The frame of `shot` from which all its frames are the same picture, or None: a card or chart from
+        its last drawn frame, a photo that does not move from its first (kbvideo.render.segments: held
+        stretches are encoded once a GOP)."""
+        kind = SHOT_KIND[shot.kind]
+        if kind.painted:
+            t = self.timeline
+            return self._memo(("settled", shot.kind, shot.title, shot.subtitle, shot.color, shot.chart, shot.duration),
+                              lambda: drawn_frames(dataclasses.replace(shot, start=0), t.width, t.height, t.fps) - 1)
+        if kind.source == "image" and not MOTION[shot.motion].moves:
+            return 0
+        return None
 
     def motion_asset(self, shot) -> tuple[str, Path, int]:
         """("video", the cached motion file, the frames it holds: the shot's others repeat its last)."""

@@ -135,21 +135,22 @@ class Encoding:
         assets = Assets(clip=self.clip_source, still=self.still_png, motion=self.motion_asset,
                         text=lambda item: self.text_overlay(item, self.temp), draft_mark=self.draft_mark())
         take = {side: path for side, path in (take or {}).items() if path.exists()}  # else: from the clip
-        args = graph.build(segment, assets, give=give, take=take)
+        unit = segment.unit()  # a held segment: its first GOP, joined `repeat` times (kbvideo.render.segments)
+        args = graph.build(unit, assets, give=give, take=take)
         tmp = self.temp / f"seg-{segment.name}.mp4"
         used = []
         extra = [arg for output in graph.outputs_extra for arg in output]  # draft proxies made on the way
-        ffmpeg.run([*args, "-an", *self.encoder.video_args(t.fps, segment.frames), *self.x264_threads.get(segment.name, []),
-                    "-frames:v", str(segment.frames),
+        ffmpeg.run([*args, "-an", *self.encoder.video_args(t.fps, unit.frames), *self.x264_threads.get(segment.name, []),
+                    "-frames:v", str(unit.frames),
                     "-f", "mp4", str(tmp), *extra], what=_("rendering {name}").format(name=segment.name),
-                   on_frame=lambda n: self.report(segment.name, n), cancel=self.cancel, children=self.children,
+                   on_frame=lambda n: self.report(segment.name, n * segment.repeat), cancel=self.cancel, children=self.children,
                    cache_dir=str(self.cache_dir), stats=used.append)
         usage = used[0]
-        self.stages.add("segments", usage.wall, usage, frames=segment.frames)
+        self.stages.add("segments", usage.wall, usage, frames=unit.frames)
         with self.stages.timed("frame_count"):
             frames = count_frames(tmp)[0]
-        if frames != segment.frames:
-            raise RenderError(_("segment {name} has {frames} frames, {frames2} were planned").format(name=segment.name, frames=frames, frames2=segment.frames),
+        if frames != unit.frames:
+            raise RenderError(_("segment {name} has {frames} frames, {frames2} were planned").format(name=segment.name, frames=frames, frames2=unit.frames),
                               _("this is a kbvideo bug: please report it with the storyboard"))
         self.store_proxies(graph.proxies, segment.name)
         for path in take.values():
@@ -157,7 +158,7 @@ class Encoding:
         self._store(tmp, target)
         figures = usage_dict(usage, time.perf_counter() - started)
         figures.update(began=round(started - self.pool_started, 3), encode_wall=round(usage.wall, 4),
-                       fps=round(segment.frames / usage.wall, 2) if usage.wall > 0 else None)
+                       fps=round(unit.frames / usage.wall, 2) if usage.wall > 0 else None)
         if give or take:  # frames handed over: 0 = the outgoing scene's, 1 = the incoming's
             figures["handoff"] = {"gave": sorted(give or {}), "took": sorted(take)}
         with self.lock:

@@ -319,16 +319,19 @@ class _Render(AssetCache, Encoding, Finishing):
         settings = self.settings()
         identity = lambda p: self.facts[p].identity  # noqa: E731
         with self.stages.timed("plan"):  # segments and their cache keys (the seals are checked after)
-            segments = plan_segments(t, self.encoder.gop, fades=self.fades)  # long bodies in chunks of whole GOPs
+            # long bodies in chunks of whole GOPs; a final encodes a held picture once a GOP (a draft's static
+            # frames cost x264 ultrafast little, less than the extra ffmpeg runs that would cut them out)
+            segments = plan_segments(t, self.encoder.gop, fades=self.fades, settled=None if self.draft else self.settled_from)
             if self.part is not None:  # a part of the programme: only its segments, same cache keys
                 segments = partial.select_segments(segments, self.part)
             keyed = []
             for segment in segments:
-                key = segment_key(segment, t, {**settings, "fades": self._segment_fades(segment)}, identity)
+                unit = segment.unit()  # what its file holds: a held segment's is one GOP, wherever and however long it is held
+                key = segment_key(unit, t, {**settings, "fades": self._segment_fades(unit)}, identity)
                 keyed.append((segment, key, self._cache_file("segments", key, ".mp4")))
         plan = [(segment, key, target, self._intact(target, _("segment"))) for segment, key, target in keyed]
         todo = [(s, target) for s, _key, target, cached in plan if not cached]
-        self.total_frames = sum(s.frames for s, _target in todo)
+        self.total_frames = sum(s.frames for s, _target in todo)  # a held segment's progress counts its repeats
         audio_target = self._cache_file("audio", self.audio_key(), ".m4a")
         audio_cached = self._intact(audio_target, _("sound mix")) and self._intact(
             audio_target.with_suffix(".json"), _("sound measurements"))

@@ -64,7 +64,7 @@ class Finishing:
         t = self.timeline
         t0 = time.perf_counter()
         listing = self.temp / "segments.txt"
-        listing.write_text("".join(_safe_list_line(target) for _s, _k, target, _c in plan))
+        listing.write_text("".join(_safe_list_line(target) * s.repeat for s, _k, target, _c in plan))  # held: repeated
         joined = self.temp / self.out_path.name
         meta = ["-metadata", f"title={t.title}"] if t.title else []
         scratch = sorted({a.scene for a in scratch_items(t) if a.scene})
@@ -150,6 +150,8 @@ class Finishing:
     def _segment_row(self, segment, key: str, cached: bool) -> dict[str, Any]:
         """A segment in the report: a cached one took no encoding (its figures are None)."""
         row = {"name": segment.name, "start": segment.start, "frames": segment.frames, "key": key, "cached": cached}
+        if segment.repeat > 1:  # a held picture: its file holds one GOP, joined `repeat` times
+            row["repeat"] = segment.repeat
         figures = None if cached else self.segment_stats.get(segment.name)
         row.update(figures or {"wall": None, "encode_wall": None, "cpu": None, "maxrss_kib": None, "fps": None})
         return row

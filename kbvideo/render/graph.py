@@ -8,7 +8,7 @@ sync) → `trim` by frame numbers → fit (contain on a blurred or solid fill, o
 BT.709 (one matrix change for BT.601 footage, none for BT.709), square pixels, timebase 1/fps with pts = frame number. Stills arrive as frame-size RGB PNGs
 (see stills.py) and are repeated with `loop` (exact frame counts), Ken Burns through `perspective`
 with per-frame subpixel corners (no integer-crop jitter). Texts are PNG inputs laid over with
-frame-numbered streams that fade or slide in and out as each item's resolved motion says (TEXT_MOTION: defaults).
+frame-numbered streams that fade or slide in and out as each item's resolved motion says (vocab.effects.text_motion).
 Transitions blend two layers with `xfade` (crossfade, wipes, slides, circle), except fade through
 black, which is built symmetric (as many frames down as up, one black frame between). The programme
 fades up from black on its first frames and down to black on its last (`programme` fades).
@@ -24,7 +24,7 @@ from typing import Callable, Protocol
 from kbvideo.render.ffmpeg import TAG_709, TO_709, seconds
 from kbvideo.render.segments import Handoff, Layer, Piece, Segment
 from kbvideo.render.sources import assumed_colors
-from kbvideo.vocab.effects import MOTION, SHOT_KIND, TEXT_MOTION, TRANSITION
+from kbvideo.vocab.effects import MOTION, SHOT_KIND, TRANSITION, text_motion
 
 PREROLL = 2  # frames decoded before a clip's in point, so seeking never lands past it
 KEN_BURNS_ZOOM = Fraction(112, 100)
@@ -344,12 +344,7 @@ class SegmentGraph:
         if count <= 0:
             return base
         skip = layer.start + first - item.start  # frames of the item shown before this layer
-        if item.motion is not None:  # resolved from the storyboard (kbvideo.timeline.resolve)
-            kind, frames = item.motion
-        else:  # a timeline written before text motions: the default per kind, counted at 30 fps
-            kind, frames = TEXT_MOTION.get(item.kind, ("none", 0))
-            frames = round(frames * self.fps / 30)
-        fade = 0 if kind == "none" else min(max(0, frames), item.duration // 3)
+        kind, fade = text_motion(item, self.fps)
         slide = kind == "slide"
         idx = self.input("-i", str(image.path))
         pic, out = self.label("t"), self.label("o")

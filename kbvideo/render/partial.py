@@ -21,8 +21,7 @@ from fractions import Fraction
 
 from kbvideo.errors import UsageError
 from kbvideo.i18n import _
-from kbvideo.render.segments import Layer, Segment
-from kbvideo.render.segments import Piece as SegmentPiece
+from kbvideo.render.segments import Segment, cut_segment
 from kbvideo.timecode import format_seconds, round_half_up
 from kbvideo.timeline.model import Timeline
 
@@ -124,23 +123,10 @@ def select_segments(segments: list[Segment], part: Part) -> list[Segment]:
             if (a, b) == (segment.start, segment.end):
                 out.append(segment)
             elif segment.transition is None:
-                out.append(slice_segment(segment, a, b))
+                out.append(cut_segment(segment, a, b))
             else:
                 raise ValueError(f"part {piece} cuts the transition segment {segment.name}")
     return out
-
-
-def slice_segment(segment: Segment, start: int, end: int) -> Segment:
-    """Frames [start, end) of a one-layer segment: the same pieces from the same offsets, the texts on them."""
-    (layer,) = segment.layers
-    pieces, cursor = [], layer.start
-    for piece in layer.pieces:
-        a, b = max(cursor, start), min(cursor + piece.count, end)
-        if b > a:
-            pieces.append(SegmentPiece(piece.shot, piece.offset + (a - cursor), b - a))
-        cursor += piece.count
-    texts = tuple(t for t in layer.texts if t.start < end and t.end > start)
-    return Segment(f"{segment.name}-{start}-{end}", start, end, (Layer(layer.scene, start, end, tuple(pieces), texts),))
 
 
 def shift_texts(timeline: Timeline, part: Part) -> Timeline:

@@ -287,3 +287,15 @@ MOTIONS = tuple(MOTION)
 TEXT_MOTIONS = ("fade", "slide", "none")
 TEXT_MOTION = {"caption": ("fade", 6), "title": ("fade", 10), "lower_third": ("slide", 10)}
 TEXT_MOTION_FRAMES = (0, 30)  # frames: allowed in a storyboard
+
+
+def text_motion(item, fps) -> tuple[str, int]:
+    """(fade | slide | none, frames) a text item comes in with and goes out with, at the output rate `fps`:
+    its resolved motion, else its kind's default (a timeline written before text motions); never more
+    than a third of the item. Between the two it stands still."""
+    if item.motion is not None:  # resolved from the storyboard (kbvideo.timeline.resolve)
+        kind, frames = item.motion
+    else:
+        kind, frames = TEXT_MOTION.get(item.kind, ("none", 0))
+        frames = round(frames * fps / 30)
+    return kind, 0 if kind == "none" else min(max(0, frames), item.duration // 3)
