@@ -14,9 +14,10 @@ computed from the item's own frame numbers (`offset`, `skip`), so nothing jumps 
 A *held* stretch of a body, where every frame shows the same picture (a card or chart once it has
 settled, a photo that does not move; no text coming, going or sliding; outside the programme's fades), is one segment
 whose first GOP alone is encoded and listed `repeat` times in the join (a closed GOP of identical
-frames is the same bits wherever it stands). Its edges are whole GOPs from the body's (chunk's) start,
-so the joined stream still has exactly the keyframes of the unsplit body. x264 spends ~10 ms on each
-identical 1080p frame at the master's settings; the sample storyboard holds 11 % of its frames this way.
+frames is the same bits wherever it stands). Its edges are whole GOPs from the body's start, so the
+joined stream still has exactly the keyframes of the unsplit body, and the frames before and after
+it are chunked as a body is. x264 spends ~10 ms on each identical 1080p frame at the master's
+settings (benchmarks/README.md, "held pictures").
 
 A segment's cache key holds everything that shapes its pixels, positions relative to the segment's
 start (so lengthening scene 2 does not invalidate scene 5): shots, texts, transition, output size,
