@@ -229,12 +229,21 @@ class AssetCache:
         stretches are encoded once a GOP)."""
         kind = SHOT_KIND[shot.kind]
         if kind.painted:
-            t = self.timeline
-            return self._memo(("settled", shot.kind, shot.title, shot.subtitle, shot.color, shot.chart, shot.duration),
-                              lambda: drawn_frames(dataclasses.replace(shot, start=0), t.width, t.height, t.fps) - 1)
+            return self._drawn(shot) - 1
         if kind.source == "image" and not MOTION[shot.motion].moves:
             return 0
         return None
+
+    @staticmethod
+    def _painted(shot) -> tuple:
+        """What a card or chart's pictures depend on (besides the frame size and rate): its memo key."""
+        return shot.kind, shot.title, shot.subtitle, shot.color, shot.chart, shot.duration
+
+    def _drawn(self, shot) -> int:
+        """The frames of a card or chart that differ (kbvideo.render.motion.drawn_frames), worked out once."""
+        t = self.timeline
+        return self._memo(("drawn", *self._painted(shot)),
+                          lambda: drawn_frames(dataclasses.replace(shot, start=0), t.width, t.height, t.fps))
 
     def motion_asset(self, shot) -> tuple[str, Path, int]:
         """("video", the cached motion file, the frames it holds: the shot's others repeat its last)."""
@@ -244,7 +253,7 @@ class AssetCache:
             plain = {f.name: getattr(shot, f.name) for f in dataclasses.fields(shot) if f.name not in ("start", "where", "scene")}
             key = hashlib.sha256(json.dumps([plain, t.width, t.height, str(t.fps), self.draft, self.fingerprint],
                                             default=str).encode()).hexdigest()[:24]
-            drawn = drawn_frames(dataclasses.replace(shot, start=0), t.width, t.height, t.fps)  # follows from the key
+            drawn = self._drawn(shot)  # follows from the key
             final = self._cache_file("motion", key, ".mp4")
             if not self._intact(final, _("motion graphic")):
                 tmp = self.temp / f"motion-{key}.mp4"
@@ -260,7 +269,7 @@ class AssetCache:
                 self.stages.add("motion_graphics", 0.0, count=0, cached=1)
             return "video", final, drawn
 
-        return self._memo(("motion", shot.kind, shot.title, shot.subtitle, shot.color, shot.chart, shot.duration), make)
+        return self._memo(("motion", *self._painted(shot)), make)
 
     def text_overlay(self, item, folder: Path):
         t = self.timeline

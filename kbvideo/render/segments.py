@@ -212,11 +212,11 @@ def plan_segments(timeline: Timeline, gop: int | None = None, *, fades: tuple[in
             cuts = chunk_bounds(a, h0, gop, target, minimum, keep_out) if gop else [a, b]
             cuts = cuts if h0 > a else []
             after = chunk_bounds(h1, b, gop, target, minimum, keep_out) if h1 < b else []
-            parts = [(c0, c1) for c0, c1 in zip(cuts, cuts[1:])] + ([(h0, h1)] if held else []) + list(zip(after, after[1:]))
+            parts = list(zip(cuts, cuts[1:])) + ([(h0, h1)] if held else []) + list(zip(after, after[1:]))
             for n, (c0, c1) in enumerate(parts):
-                part = name if len(parts) == 1 else f"{name}.{n + 1}"
                 repeat = (c1 - c0) // gop if held and c0 == h0 else 1
-                out.append(Segment(part, c0, c1, (_layer(timeline, scene.id, c0, c1),), repeat=repeat))
+                out.append(Segment(name if len(parts) == 1 else f"{name}.{n + 1}", c0, c1,
+                                   (_layer(timeline, scene.id, c0, c1),), repeat=repeat))
         if outgoing and outgoing.duration > 0:
             t0, t1 = outgoing.start, outgoing.start + outgoing.duration
             layers = (_layer(timeline, outgoing.from_scene, t0, t1), _layer(timeline, outgoing.to_scene, t0, t1))
